@@ -1,0 +1,132 @@
+"""The agency port: what the gateway needs from any collection agency.
+
+One adapter per agency (gateway/agencies/<name>/) implements it; its mapping
+(mappings/<name>/) turns the agency's types and codes into these. Adding an
+agency needs no change here, in the dispatcher or in the sync.
+
+Every call either returns or raises one of the AgencyError subclasses, so
+callers decide retry/permanent/ambiguous from the type alone.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Protocol, Sequence
+
+from gateway.domain.lifecycle import ClaimState
+from gateway.domain.model import AccountingSummary, Claim, CourtDunningInstruction
+
+
+@dataclass(frozen=True)
+class AgencyCredentials:
+    """Per shop (client id and key) plus the sandbox flag; the application key is per installation."""
+
+    client_id: str
+    client_key: str
+    sandbox: bool = False
+
+    def __repr__(self) -> str:  # never print the key
+        return f"AgencyCredentials(client_id={self.client_id!r}, sandbox={self.sandbox})"
+
+
+@dataclass(frozen=True)
+class AgencyStatus:
+    """A status as the agency reported it, with the lifecycle state it maps to.
+
+    state is None when the mapping does not know the code: the service moves
+    the claim to NEEDS_REVIEW and keeps the code.
+    """
+
+    file_number: str
+    code: int
+    text: str | None
+    state: ClaimState | None
+    at: datetime | None = None
+    details: str | None = None
+
+
+@dataclass(frozen=True)
+class StatusChangeBatch:
+    """One batch of the agency's changes feed; commit it only after storing it."""
+
+    transaction_id: str | None
+    changes: Sequence[AgencyStatus] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    at: datetime
+    subject: str
+    details: str | None = None
+
+
+@dataclass(frozen=True)
+class ClaimOptions:
+    close: bool = False
+    lawyer: bool = False
+    factoring: bool = False
+    long_term_observation: bool = False
+    address_identification: bool = False
+
+
+class AgencyError(Exception):
+    """Base: every failure of an agency call is one of the subclasses."""
+
+    retryable = False
+
+    def __init__(self, message: str, reasons: Sequence[str] = ()):
+        super().__init__(message)
+        self.reasons = tuple(reasons)
+
+
+class AgencyRejected(AgencyError):
+    """The agency refused the request (business validation). Permanent; reasons kept."""
+
+
+class AgencyAuthFailed(AgencyError):
+    """Credentials refused. Permanent and loud: an operator must fix configuration."""
+
+
+class AgencyTransient(AgencyError):
+    """Timeout, connection refused, HTTP 5xx, SOAP Server fault: the request did not take effect."""
+
+    retryable = True
+
+
+class AgencyAmbiguous(AgencyTransient):
+    """The request may have arrived (sent, no answer). Retry only in a way that cannot duplicate."""
+
+
+class AgencyPort(Protocol):
+    name: str
+
+    def submit_claim(self, creds: AgencyCredentials, claim: Claim) -> str:
+        """Hand a claim over; returns the agency file number.
+
+        Idempotent on the claim's invoice reference (shop claim id): a repeated
+        submission of the same invoice returns the existing file number.
+        """
+
+    def get_status(self, creds: AgencyCredentials, file_number: str) -> AgencyStatus: ...
+
+    def get_status_changes(self, creds: AgencyCredentials) -> StatusChangeBatch: ...
+
+    def commit_changes(self, creds: AgencyCredentials, transaction_id: str) -> None: ...
+
+    def get_accounting(self, creds: AgencyCredentials, file_number: str) -> AccountingSummary: ...
+
+    def get_history(self, creds: AgencyCredentials, file_number: str) -> list[JournalEntry]: ...
+
+    def get_options(self, creds: AgencyCredentials, file_number: str) -> ClaimOptions: ...
+
+    def close_claim(self, creds: AgencyCredentials, file_number: str) -> None: ...
+
+    def book_direct_payment(self, creds: AgencyCredentials, file_number: str,
+                            paid_on: date, amount: Decimal) -> None: ...
+
+    def hand_over_to_lawyer(self, creds: AgencyCredentials, file_number: str,
+                            instruction: CourtDunningInstruction) -> None: ...
+
+    def check_credentials(self, creds: AgencyCredentials) -> None:
+        """A cheap call that raises AgencyAuthFailed or AgencyTransient when something is wrong."""
