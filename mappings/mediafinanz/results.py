@@ -1,0 +1,79 @@
+"""Agency answers (plain dicts named as in the contract) -> the port's and the domain's types."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Iterable, Mapping
+
+from gateway.domain.model import AccountingSummary, Payout
+from gateway.domain.money import ZERO, eur
+from gateway.service.agency_port import ClaimOptions, JournalEntry, StatusChangeBatch
+
+from .codes import status_from_change
+
+
+def accounting_summary(answer: Mapping[str, Any]) -> AccountingSummary:
+    """getClaimAccountingSummary -> AccountingSummary (payouts oldest first)."""
+    payouts = tuple(sorted(
+        (payout(p) for p in _items(answer.get("payoutHistory"))),
+        key=lambda p: (p.paid_out_on, p.number)))
+    return AccountingSummary(
+        total_debts=_money(answer.get("totalDebts")),
+        paid=_money(answer.get("paid")),
+        outstanding=_money(answer.get("outstanding")),
+        current_payout=_money(answer.get("currentPayout")),
+        sum_payout=_money(answer.get("sumPayout")),
+        payouts=payouts,
+    )
+
+
+def payout(entry: Mapping[str, Any]) -> Payout:
+    return Payout(paid_out_on=_date(entry["date"]), amount=_money(entry["total"]),
+                  number=str(entry["payoutNumber"]))
+
+
+def payouts(answer: Mapping[str, Any] | None) -> tuple[Payout, ...]:
+    """getPayoutList -> payouts."""
+    return tuple(payout(p) for p in _items((answer or {}).get("payout")))
+
+
+def journal(answer: Mapping[str, Any] | None) -> list[JournalEntry]:
+    """getClaimHistory -> journal entries, oldest first."""
+    entries = [JournalEntry(at=e["time"], subject=e["subject"], details=e.get("details") or None)
+               for e in _items((answer or {}).get("entry"))]
+    return sorted(entries, key=lambda e: e.at)
+
+
+def claim_options(answer: Mapping[str, Any]) -> ClaimOptions:
+    return ClaimOptions(
+        close=bool(answer.get("close")),
+        lawyer=bool(answer.get("lawyer")),
+        factoring=bool(answer.get("factoring")),
+        long_term_observation=bool(answer.get("longTermObservation")),
+        address_identification=bool(answer.get("addressIdentification")),
+    )
+
+
+def status_changes(answer: Mapping[str, Any] | None) -> StatusChangeBatch:
+    """getClaimStatusChanges -> one batch; an empty feed has no transaction to commit."""
+    answer = answer or {}
+    changes = tuple(status_from_change(c) for c in _items(answer.get("change")))
+    return StatusChangeBatch(transaction_id=answer.get("transactionId") or None, changes=changes)
+
+
+def _items(value: Any) -> Iterable[Mapping[str, Any]]:
+    return value or ()
+
+
+def _money(value: Any) -> Decimal:
+    if value is None:
+        return ZERO
+    if isinstance(value, float):  # never: money does not pass through binary floats
+        raise TypeError("amount arrived as float")
+    return eur(value if isinstance(value, Decimal) else Decimal(str(value)))
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
