@@ -32,15 +32,15 @@ def payout(entry: Mapping[str, Any]) -> Payout:
                   number=str(entry["payoutNumber"]))
 
 
-def payouts(answer: Mapping[str, Any] | None) -> tuple[Payout, ...]:
-    """getPayoutList -> payouts."""
-    return tuple(payout(p) for p in _items((answer or {}).get("payout")))
+def payouts(answer: Any) -> tuple[Payout, ...]:
+    """getPayoutList ({payout: [...]} or the bare list zeep unwraps it to) -> payouts."""
+    return tuple(payout(p) for p in _repeated(answer, "payout"))
 
 
-def journal(answer: Mapping[str, Any] | None) -> list[JournalEntry]:
-    """getClaimHistory -> journal entries, oldest first."""
+def journal(answer: Any) -> list[JournalEntry]:
+    """getClaimHistory ({entry: [...]} or the bare list) -> journal entries, oldest first."""
     entries = [JournalEntry(at=e["time"], subject=e["subject"], details=e.get("details") or None)
-               for e in _items((answer or {}).get("entry"))]
+               for e in _repeated(answer, "entry")]
     return sorted(entries, key=lambda e: e.at)
 
 
@@ -59,6 +59,13 @@ def status_changes(answer: Mapping[str, Any] | None) -> StatusChangeBatch:
     answer = answer or {}
     changes = tuple(status_from_change(c) for c in _items(answer.get("change")))
     return StatusChangeBatch(transaction_id=answer.get("transactionId") or None, changes=changes)
+
+
+def _repeated(answer: Any, name: str) -> Iterable[Mapping[str, Any]]:
+    # A wrapper with one repeated child arrives from zeep as the bare list.
+    if isinstance(answer, Mapping):
+        return _items(answer.get(name))
+    return _items(answer)
 
 
 def _items(value: Any) -> Iterable[Mapping[str, Any]]:

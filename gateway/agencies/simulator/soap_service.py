@@ -1,0 +1,137 @@
+"""The Spyne service: the contract's operations over AgencySimulator.
+
+Thin on purpose: authenticate, turn Spyne objects into the plain dicts the
+mapping reads, call the core, turn refusals into SOAP Client faults.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from spyne import Application, Boolean, Fault, Integer, ServiceBase, Unicode, rpc
+from spyne.protocol.soap import Soap11
+
+from mappings.mediafinanz import contract
+from mappings.mediafinanz.claims import parse_new_claim
+
+from . import soap_types as t
+from .core import AgencySimulator, SimError
+
+# Spyne logs whole requests (debtor data) on errors and at DEBUG: keep it quiet.
+for _name in ("spyne", "spyne.protocol", "spyne.protocol.soap", "spyne.server",
+              "spyne.application", "spyne.interface"):
+    logging.getLogger(_name).setLevel(logging.CRITICAL)
+
+
+def _sim(ctx) -> AgencySimulator:
+    return ctx.app.simulator
+
+
+def _client(ctx, auth) -> int:
+    if auth is None or auth.clientId is None:
+        raise Fault(faultcode=contract.FAULT_AUTH, faultstring="Authentifizierung fehlgeschlagen")
+    try:
+        _sim(ctx).authenticate(auth.clientId, auth.licenceKey)
+    except SimError as exc:
+        raise Fault(faultcode=exc.code, faultstring=str(exc)) from None
+    return int(auth.clientId)
+
+
+def _as_dict(obj: Any) -> dict[str, Any]:
+    if obj is None:
+        return {}
+    return {name: getattr(obj, name, None) for name in type(obj)._type_info}
+
+
+def _call(fn, *args):
+    try:
+        return fn(*args)
+    except SimError as exc:
+        raise Fault(faultcode=exc.code, faultstring=str(exc)) from None
+
+
+class MediafinanzEncashment(ServiceBase):
+    @rpc(t.Auth, t.Claim, t.Debtor, _returns=t.NewClaimResult)
+    def newClaim(ctx, auth, claim, debtor):
+        client = _client(ctx, auth)
+        try:
+            content = parse_new_claim(_as_dict(claim), _as_dict(debtor))
+        except (KeyError, ValueError, TypeError) as exc:
+            return t.NewClaimResult(errorList=[f"Ungültige Forderungsdaten: {type(exc).__name__}"])
+        number, errors = _sim(ctx).new_claim(client, content)
+        return t.NewClaimResult(fileNumber=number, errorList=errors or None)
+
+    @rpc(t.Auth, t.ClaimIdentifier, _returns=t.ClaimStatus)
+    def getClaimStatus(ctx, auth, claim):
+        code, text, details = _call(_sim(ctx).status, _client(ctx, auth), claim.fileNumber)
+        return t.ClaimStatus(statusCode=code, statusText=text, statusDetails=details)
+
+    @rpc(t.Auth, _returns=t.ClaimStatusChanges)
+    def getClaimStatusChanges(ctx, auth):
+        tid, changes = _sim(ctx).status_changes(_client(ctx, auth))
+        return t.ClaimStatusChanges(transactionId=tid,
+                                    change=[t.StatusChange(**c) for c in changes] or None)
+
+    @rpc(t.Auth, Unicode(min_occurs=1, nillable=False), _returns=Boolean)
+    def commitTransaction(ctx, auth, transactionId):
+        return _sim(ctx).commit(_client(ctx, auth), transactionId)
+
+    @rpc(t.Auth, t.ClaimIdentifier, _returns=t.ClaimHistory)
+    def getClaimHistory(ctx, auth, claim):
+        entries = _call(_sim(ctx).history, _client(ctx, auth), claim.fileNumber)
+        return t.ClaimHistory(entry=[t.JournalEntry(time=at, subject=s, details=d)
+                                     for at, s, d in entries] or None)
+
+    @rpc(t.Auth, t.ClaimIdentifier, _returns=t.AccountingSummary)
+    def getClaimAccountingSummary(ctx, auth, claim):
+        summary = _call(_sim(ctx).accounting, _client(ctx, auth), claim.fileNumber)
+        history = [t.PayoutEntry(**p) for p in summary.pop("payoutHistory")]
+        return t.AccountingSummary(payoutHistory=history or None, **summary)
+
+    @rpc(t.Auth, t.ClaimIdentifier, _returns=t.ClaimOptions)
+    def getClaimOptions(ctx, auth, claim):
+        return t.ClaimOptions(**_call(_sim(ctx).options, _client(ctx, auth), claim.fileNumber))
+
+    @rpc(t.Auth, t.ClaimIdentifier, _returns=Boolean)
+    def closeClaim(ctx, auth, claim):
+        _call(_sim(ctx).close, _client(ctx, auth), claim.fileNumber)
+        return True
+
+    @rpc(t.Auth, t.ClaimIdentifier, t.DirectPayment, _returns=Boolean)
+    def bookDirectPayment(ctx, auth, claim, directPayment):
+        _call(_sim(ctx).direct_payment, _client(ctx, auth), claim.fileNumber,
+              directPayment.dateOfPayment, directPayment.paidAmount)
+        return True
+
+    @rpc(t.Auth, t.ClaimIdentifier, Integer(min_occurs=1, nillable=False, ge=1, le=3),
+         _returns=Boolean)
+    def instructLawyer(ctx, auth, claim, instruction):  # contract.LAWYER_OPERATION
+        _call(_sim(ctx).instruct_lawyer, _client(ctx, auth), claim.fileNumber, instruction)
+        return True
+
+    @rpc(t.Auth, _returns=t.PayoutList)
+    def getPayoutList(ctx, auth):
+        payouts = _sim(ctx).payouts(_client(ctx, auth))
+        return t.PayoutList(payout=[t.PayoutEntry(**p) for p in payouts] or None)
+
+
+def build_application(simulator: AgencySimulator) -> Application:
+    """A Spyne Application bound to one simulator (several can run in one process)."""
+    app = Application([MediafinanzEncashment], tns=contract.NAMESPACE,
+                      name=contract.SERVICE_NAME,
+                      in_protocol=Soap11(validator="lxml"), out_protocol=Soap11())
+    app.simulator = simulator
+    return app
+
+
+def interface_document(application: Application, url: str) -> bytes:
+    """The WSDL Spyne builds for the service, with `url` as the endpoint address.
+
+    wsdl/agencies/mediafinanz/mediafinanz.wsdl is this document, cleaned (unused
+    namespaces dropped, comments added); tests/agencies checks they still agree.
+    """
+    from spyne.interface.wsdl import Wsdl11
+
+    wsdl = Wsdl11(application.interface)
+    wsdl.build_interface_document(url)
+    return wsdl.get_interface_document()
