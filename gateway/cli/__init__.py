@@ -1,0 +1,20 @@
+"""The `gateway` command. Each command group lives in its own module and is registered here."""
+from __future__ import annotations
+
+from .base import cli, main  # noqa: F401
+from . import claims, db, shops  # noqa: F401  (they register their commands on `cli`)
+
+
+def _register_optional() -> None:
+    # Commands of parts that may not be installed in every build are added when present.
+    import importlib
+
+    for module, attr in (("gateway.cli.agency_sim", "command"),):
+        try:
+            cli.add_command(getattr(importlib.import_module(module), attr))
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+
+
+_register_optional()

@@ -1,0 +1,62 @@
+"""`gateway shops ...`: onboarding shops."""
+from __future__ import annotations
+
+import click
+
+from gateway import app
+from gateway.service.shops import KNOWN_AGENCIES, add_shop
+
+from .base import cli, settings_of
+
+SEATS = ("BW", "BY", "BE", "BB", "HB", "HH", "HE", "MV", "NI", "NW", "NW-KOELN", "RP", "SL", "SN",
+         "ST", "SH", "TH")
+
+
+@cli.group()
+def shops() -> None:
+    """Shops (creditors) that may use the facade."""
+
+
+@shops.command("add")
+@click.argument("shop_id")
+@click.option("--password", help="At least 12 characters; generated and printed when omitted.")
+@click.option("--agency", type=click.Choice(KNOWN_AGENCIES), default="mediafinanz", show_default=True)
+@click.option("--seat", type=click.Choice(SEATS, case_sensitive=False),
+              help="Federal state of the shop's seat (picks the dunning court).")
+@click.option("--agency-client-id", help="The shop's client id at the agency.")
+@click.option("--agency-client-key", envvar="GATEWAY_NEW_SHOP_AGENCY_CLIENT_KEY",
+              help="The shop's client key at the agency (or GATEWAY_NEW_SHOP_AGENCY_CLIENT_KEY).")
+@click.option("--sandbox/--production", default=False, help="Use the agency's sandbox.")
+@click.pass_context
+def add(ctx, shop_id, password, agency, seat, agency_client_id, agency_client_key, sandbox) -> None:
+    """Register SHOP_ID; its facade user name is the shop id."""
+    gw = app.build(settings_of(ctx))
+    try:
+        result = add_shop(gw.uow, shop_id, password=password, agency=agency,
+                          seat=seat.upper() if seat else None, agency_client_id=agency_client_id,
+                          agency_client_key=agency_client_key, agency_sandbox=sandbox)
+    finally:
+        gw.close()
+    click.echo(f"shop {shop_id} added (agency {agency})")
+    if result.password_generated:
+        click.echo(f"password: {result.password}")
+        click.echo("store it now: only a hash is kept.")
+
+
+@shops.command("list")
+@click.pass_context
+def list_(ctx) -> None:
+    """List shops."""
+    gw = app.build(settings_of(ctx))
+    try:
+        with gw.read_uow() as uow:
+            rows = uow.shops.list()
+    finally:
+        gw.close()
+    if not rows:
+        click.echo("no shops yet: add one with `gateway shops add SHOP_ID`")
+        return
+    click.echo(f"{'SHOP':<24} {'AGENCY':<12} {'CLIENT ID':<12} {'SEAT':<9} CREATED")
+    for s in rows:
+        click.echo(f"{s.id:<24} {s.agency:<12} {s.agency_client_id or '-':<12} {s.seat or '-':<9} "
+                   f"{s.created_at:%Y-%m-%d %H:%M}")

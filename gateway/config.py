@@ -1,0 +1,210 @@
+"""Configuration: GATEWAY_* environment variables over an optional TOML file over defaults.
+
+Every setting is declared once in SETTINGS; invalid values stop start-up with
+ConfigError naming the setting, which the CLI prints as one line.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+ENV_PREFIX = "GATEWAY_"
+
+
+class ConfigError(Exception):
+    """Invalid configuration; str() is the one line the operator sees."""
+
+
+def _bool(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
+
+
+def _int_between(low: int, high: int) -> Callable[[Any], int]:
+    def parse(raw: Any) -> int:
+        if isinstance(raw, bool):
+            raise ValueError(f"must be an integer between {low} and {high}")
+        try:
+            value = int(str(raw).strip())
+        except ValueError:
+            raise ValueError(f"must be an integer between {low} and {high}") from None
+        if not low <= value <= high:
+            raise ValueError(f"must be an integer between {low} and {high}")
+        return value
+    return parse
+
+
+def _float_between(low: float, high: float) -> Callable[[Any], float]:
+    # Durations in seconds only; never used for money.
+    def parse(raw: Any) -> float:
+        try:
+            value = float(str(raw).strip())
+        except ValueError:
+            raise ValueError(f"must be a number between {low} and {high}") from None
+        if not low <= value <= high:
+            raise ValueError(f"must be a number between {low} and {high}")
+        return value
+    return parse
+
+
+def _database_url(raw: Any) -> str:
+    url = str(raw).strip()
+    if url.startswith("sqlite:///") or url.startswith("postgresql+psycopg://"):
+        return url
+    raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+
+
+def _http_url_or_empty(raw: Any) -> str:
+    url = str(raw).strip()
+    if url == "" or url.startswith("http://") or url.startswith("https://"):
+        return url.rstrip("/")
+    raise ValueError("must be an http:// or https:// URL")
+
+
+def _choice(*options: str) -> Callable[[Any], str]:
+    def parse(raw: Any) -> str:
+        value = str(raw).strip().lower()
+        if value not in options:
+            raise ValueError(f"must be one of {', '.join(options)}")
+        return value
+    return parse
+
+
+def _text(raw: Any) -> str:
+    return str(raw)
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    parse: Callable[[Any], Any]
+    default: Any
+    help: str
+    secret: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("database_url", _database_url, "sqlite:///gateway.db",
+            "SQLAlchemy URL: sqlite:///FILE (embedded default) or postgresql+psycopg://..."),
+    Setting("log_level", _choice("debug", "info", "warning", "error"), "info", "log level"),
+    Setting("log_format", _choice("auto", "json", "console"), "auto",
+            "auto = readable on a terminal, JSON lines otherwise"),
+    Setting("host", _text, "127.0.0.1", "address `gateway serve` listens on"),
+    Setting("port", _int_between(1, 65535), 8080, "port `gateway serve` listens on"),
+    Setting("public_url", _http_url_or_empty, "",
+            "public base URL advertised in the WSDL (behind a TLS proxy: https://...); "
+            "empty = http://HOST:PORT"),
+    Setting("server_threads", _int_between(1, 256), 16, "WSGI worker threads"),
+    Setting("max_body_bytes", _int_between(1024, 1 << 30), 1 << 20,
+            "largest SOAP request accepted (bytes)"),
+    Setting("max_batch_body_bytes", _int_between(1024, 1 << 30), 16 << 20,
+            "largest SubmitClaims request accepted (bytes)"),
+    Setting("run_worker", _bool, True, "`gateway serve` also runs the outbox worker in-process"),
+    Setting("run_simulator", _bool, None,
+            "`gateway serve` also runs the agency simulator in-process; "
+            "default: only when no agency URL is configured"),
+    Setting("agency_url", _http_url_or_empty, "",
+            "SOAP endpoint of the mediafinanz-style agency; empty = the in-process simulator"),
+    Setting("agency_application_key", _text, "inkasso-gateway-dev-application-key",
+            "application licence key of this installation (per installation, from the agency)",
+            secret=True),
+    Setting("agency_timeout_s", _float_between(0.1, 300.0), 10.0, "timeout of one agency call"),
+    Setting("worker_concurrency", _int_between(1, 256), 8, "agency calls in flight per worker"),
+    Setting("outbox_lease_s", _float_between(1.0, 3600.0), 60.0,
+            "how long a leased outbox row stays with a worker before another may take it"),
+    Setting("outbox_max_attempts", _int_between(1, 1000), 25,
+            "transient failures before an outbox row is dead"),
+    Setting("outbox_max_age_s", _float_between(60.0, 30 * 86400.0), 3 * 86400.0,
+            "age after which a retrying outbox row is dead"),
+    Setting("metrics_enabled", _bool, True, "serve /metrics"),
+)
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    log_level: str
+    log_format: str
+    host: str
+    port: int
+    public_url: str
+    server_threads: int
+    max_body_bytes: int
+    max_batch_body_bytes: int
+    run_worker: bool
+    run_simulator: bool | None
+    agency_url: str
+    agency_application_key: str
+    agency_timeout_s: float
+    worker_concurrency: int
+    outbox_lease_s: float
+    outbox_max_attempts: int
+    outbox_max_age_s: float
+    metrics_enabled: bool
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def advertised_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def simulator_in_process(self) -> bool:
+        return self.run_simulator if self.run_simulator is not None else not self.agency_url
+
+    def replace(self, **changes: Any) -> "Settings":
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        for key, raw in changes.items():
+            values[key] = raw if raw is None else _parse(key, raw, "override")
+        return Settings(**values)
+
+
+def _parse(name: str, raw: Any, source: str) -> Any:
+    try:
+        return _BY_NAME[name].parse(raw)
+    except ValueError as exc:
+        label = ENV_PREFIX + name.upper() if source == "env" else name
+        raise ConfigError(f"invalid setting {label}: {exc} (got {raw!r})") from None
+
+
+def load(config_file: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Defaults, then the TOML file, then GATEWAY_* variables (the last one wins)."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+    path = config_file or environ.get(ENV_PREFIX + "CONFIG")
+    if path:
+        values.update(_read_toml(Path(path)))
+    for setting in SETTINGS:
+        key = ENV_PREFIX + setting.name.upper()
+        if key in environ:
+            values[setting.name] = _parse(setting.name, environ[key], "env")
+    return Settings(**values)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    section = data.get("gateway", data)
+    result = {}
+    for key, raw in section.items():
+        if key not in _BY_NAME:
+            raise ConfigError(f"config file {path}: unknown setting {key!r}")
+        result[key] = _parse(key, raw, "file")
+    return result

@@ -1,0 +1,186 @@
+"""Use cases on claims: what the shop facade, the CLI, the dispatcher and the sync call.
+
+Each function is one transaction: it loads, asks the aggregate to change,
+and commits claim + history event + outbox row together.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Callable
+
+from gateway.domain.errors import Conflict, DomainError, FieldError, NotFound, ValidationFailed
+from gateway.domain.fingerprint import content_fingerprint
+from gateway.domain.lifecycle import ClaimState, can_transition
+from gateway.domain.model import (Actor, ActorKind, Claim, ClaimContent, ClaimEvent, CourtDates)
+from gateway.domain.validation import validate_claim
+
+from .agency_port import AgencyStatus
+from .unit_of_work import ClaimChange, DuplicateKey, UnitOfWork, UnitOfWorkFactory
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    claim: Claim
+    created: bool
+
+
+class UnknownShop(DomainError):
+    pass
+
+
+def submit_claim(uow_factory: UnitOfWorkFactory, shop_id: str, content: ClaimContent,
+                 now: datetime | None = None) -> Receipt:
+    """Store a new claim and queue its hand-over; a resubmission with the same content is a no-op.
+
+    Same shop claim id + same content -> the original receipt, nothing written.
+    Same id + different content -> Conflict.
+    """
+    now = now or utc_now()
+    errors = validate_claim(content, now.date())
+    if errors:
+        raise ValidationFailed(errors)
+    for _attempt in range(2):
+        with uow_factory() as uow:
+            shop = uow.shops.get(shop_id)
+            if shop is None:
+                raise UnknownShop(f"unknown shop {shop_id!r}")
+            existing = uow.claims.get(shop_id, content.shop_claim_id)
+            if existing is not None:
+                return _resubmission(uow, existing, content)
+            claim = Claim.receive(shop_id, content, shop.agency, now)
+            uow.claims.add(claim)
+            try:
+                uow.commit()
+            except DuplicateKey:
+                continue  # a concurrent request stored it first: answer as a resubmission
+            return Receipt(claim, created=True)
+    raise Conflict(f"claim {content.shop_claim_id!r} is being written concurrently; retry")
+
+
+def _resubmission(uow: UnitOfWork, existing: Claim, content: ClaimContent) -> Receipt:
+    if uow.claims.fingerprint(existing.id) != content_fingerprint(content):
+        raise Conflict(f"claim {content.shop_claim_id!r} was already submitted with different "
+                       "content; use a new shopClaimId or cancel the old claim")
+    return Receipt(existing, created=False)
+
+
+def get_claim(uow_factory: UnitOfWorkFactory, shop_id: str, shop_claim_id: str) -> Claim:
+    with uow_factory() as uow:
+        return _owned(uow, shop_id, shop_claim_id)
+
+
+def get_history(uow_factory: UnitOfWorkFactory, shop_id: str,
+                shop_claim_id: str) -> tuple[Claim, list[ClaimEvent]]:
+    with uow_factory() as uow:
+        claim = _owned(uow, shop_id, shop_claim_id)
+        return claim, uow.claims.events(claim.id)
+
+
+def list_changes(uow_factory: UnitOfWorkFactory, shop_id: str, after_seq: int,
+                 limit: int) -> list[ClaimChange]:
+    with uow_factory() as uow:
+        return uow.claims.changes(shop_id, after_seq, limit)
+
+
+def cancel_claim(uow_factory: UnitOfWorkFactory, shop_id: str, shop_claim_id: str,
+                 reason: str | None, now: datetime | None = None) -> Claim:
+    now = now or utc_now()
+    with uow_factory() as uow:
+        claim = _owned(uow, shop_id, shop_claim_id, for_update=True)
+        if claim.state in (ClaimState.CANCEL_REQUESTED, ClaimState.CANCELLED):
+            return claim  # asking twice changes nothing
+        if not can_transition(claim.state, ClaimState.CANCEL_REQUESTED):
+            raise Conflict(f"claim {shop_claim_id!r} is {claim.state.value} and can no longer be "
+                           "cancelled")
+        claim.request_cancel(reason, Actor(ActorKind.SHOP, shop_id), now)
+        uow.commit()
+        return claim
+
+
+def report_direct_payment(uow_factory: UnitOfWorkFactory, shop_id: str, shop_claim_id: str,
+                          paid_on: date | None, amount: Decimal | None,
+                          now: datetime | None = None) -> Claim:
+    now = now or utc_now()
+    errors = []
+    if amount is None or not amount.is_finite() or amount <= 0:
+        errors.append(FieldError("amount", "must be greater than 0"))
+    elif amount != amount.quantize(Decimal("0.01")):
+        errors.append(FieldError("amount", "must have at most 2 decimal places"))
+    if paid_on is None:
+        errors.append(FieldError("paidOn", "is required"))
+    elif paid_on > now.date():
+        errors.append(FieldError("paidOn", "must not be in the future"))
+    if errors:
+        raise ValidationFailed(errors)
+    with uow_factory() as uow:
+        claim = _owned(uow, shop_id, shop_claim_id, for_update=True)
+        try:
+            claim.report_direct_payment(paid_on, amount, Actor(ActorKind.SHOP, shop_id), now)
+        except DomainError as exc:
+            raise Conflict(str(exc)) from None
+        uow.commit()
+        return claim
+
+
+def apply_agency_status(claim: Claim, status: AgencyStatus, now: datetime) -> bool:
+    """Apply what the agency reports to a loaded claim. Returns True when the state changed.
+
+    An unknown code, or a move the lifecycle does not allow, lands the claim in
+    NEEDS_REVIEW (once) with the code in the event; it never stops the caller.
+    """
+    target = status.state
+    details: dict = {}
+    if target is None:
+        target = ClaimState.NEEDS_REVIEW
+        details = {"unknownStatusCode": status.code}
+    elif target is not claim.state and not can_transition(claim.state, target):
+        details = {"reportedState": target.value, "problem": "transition not allowed"}
+        target = ClaimState.NEEDS_REVIEW
+    if target is ClaimState.NEEDS_REVIEW and claim.state is ClaimState.NEEDS_REVIEW:
+        claim.agency_status_code, claim.agency_status_text = status.code, status.text
+        return False
+    changed = claim.apply_agency_status(target, status.code, status.text, now, details)
+    _track_court_dates(claim, status, now)
+    return changed
+
+
+def _track_court_dates(claim: Claim, status: AgencyStatus, now: datetime) -> None:
+    on = _reported_date(status, now)
+    court = claim.court
+    if status.state is ClaimState.DUNNING_ORDER_ISSUED and not court.dunning_order_issued_on:
+        court = CourtDates(on, court.dunning_order_served_on, court.enforcement_order_issued_on,
+                           court.procedure_stalled_on)
+    elif status.state is ClaimState.DUNNING_ORDER_SERVED and not court.dunning_order_served_on:
+        court = CourtDates(court.dunning_order_issued_on, on, court.enforcement_order_issued_on,
+                           court.procedure_stalled_on)
+    elif status.state is ClaimState.ENFORCEMENT_ORDER_ISSUED and not court.enforcement_order_issued_on:
+        court = CourtDates(court.dunning_order_issued_on, court.dunning_order_served_on, on,
+                           court.procedure_stalled_on)
+    claim.update_court_dates(court)
+
+
+def _reported_date(status: AgencyStatus, now: datetime) -> date:
+    """The agency's date for the event: an ISO date in the details, else the change time."""
+    if status.details:
+        for token in status.details.replace(",", " ").split():
+            try:
+                return date.fromisoformat(token[:10])
+            except ValueError:
+                continue
+    return (status.at or now).date()
+
+
+def _owned(uow: UnitOfWork, shop_id: str, shop_claim_id: str, *, for_update: bool = False) -> Claim:
+    """The shop's own claim, or NotFound: another shop's claim id is indistinguishable from none."""
+    claim = uow.claims.get(shop_id, shop_claim_id, for_update=for_update)
+    if claim is None:
+        raise NotFound(f"no claim {shop_claim_id!r} for this shop")
+    return claim

@@ -1,0 +1,1 @@
+"""SQLAlchemy adapter: tables, repositories, the unit of work, outbox queries, migrations."""

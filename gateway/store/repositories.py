@@ -1,0 +1,234 @@
+"""Rows <-> domain objects. One class per aggregate; queries stay here."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Iterator
+
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.exc import IntegrityError
+
+from gateway.domain.fingerprint import content_fingerprint
+from gateway.domain.lifecycle import ClaimState
+from gateway.domain.model import (AccountingSummary, Actor, ActorKind, Claim, ClaimContent,
+                                  ClaimEvent, ClaimType, CourtDates, Debtor, DebtorKind, Payout,
+                                  Salutation)
+from gateway.domain.shop import Shop
+from gateway.service.agency_port import AgencyCredentials
+from gateway.service.unit_of_work import ClaimChange, ConcurrentUpdate, DuplicateKey
+
+from .tables import claim_events, claims, debtors, shops
+
+_DEBTOR_FIELDS = ("customer_id", "first_name", "last_name", "company", "legal_form", "care_of",
+                  "street", "house_number", "postcode", "city", "country", "email", "phone",
+                  "mobile", "date_of_birth")
+
+
+class SqlShopRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def add(self, shop: Shop, password_hash: str, agency_client_key: str | None) -> None:
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(insert(shops).values(
+                    id=shop.id, password_hash=password_hash, agency=shop.agency,
+                    agency_client_id=shop.agency_client_id, agency_client_key=agency_client_key,
+                    agency_sandbox=shop.agency_sandbox, seat=shop.seat,
+                    catalogue_overrides=dict(shop.catalogue_overrides), last_event_seq=0,
+                    created_at=shop.created_at))
+        except IntegrityError:
+            raise DuplicateKey(f"shop {shop.id!r} exists already") from None
+
+    def get(self, shop_id: str) -> Shop | None:
+        row = self.conn.execute(select(shops).where(shops.c.id == shop_id)).first()
+        return _shop(row) if row else None
+
+    def list(self) -> list[Shop]:
+        return [_shop(r) for r in self.conn.execute(select(shops).order_by(shops.c.id))]
+
+    def password_hash(self, shop_id: str) -> str | None:
+        return self.conn.execute(
+            select(shops.c.password_hash).where(shops.c.id == shop_id)).scalar_one_or_none()
+
+    def agency_credentials(self, shop_id: str) -> AgencyCredentials | None:
+        row = self.conn.execute(select(shops.c.agency_client_id, shops.c.agency_client_key,
+                                       shops.c.agency_sandbox).where(shops.c.id == shop_id)).first()
+        if row is None or not row.agency_client_id:
+            return None
+        return AgencyCredentials(row.agency_client_id, row.agency_client_key or "", row.agency_sandbox)
+
+    def update_settings(self, shop_id: str, **values: Any) -> None:
+        self.conn.execute(update(shops).where(shops.c.id == shop_id).values(**values))
+
+    def take_event_seqs(self, shop_id: str, count: int) -> int:
+        """Reserve count sequence numbers; returns the first. Locks the shop row until commit."""
+        last = self.conn.execute(
+            update(shops).where(shops.c.id == shop_id)
+            .values(last_event_seq=shops.c.last_event_seq + count)
+            .returning(shops.c.last_event_seq)).scalar_one()
+        return last - count + 1
+
+
+def _shop(row: Row) -> Shop:
+    return Shop(id=row.id, agency=row.agency, seat=row.seat,
+                catalogue_overrides=dict(row.catalogue_overrides or {}),
+                agency_client_id=row.agency_client_id, agency_sandbox=row.agency_sandbox,
+                created_at=row.created_at)
+
+
+class SqlClaimRepository:
+    def __init__(self, conn: Connection, seen: list[Claim]):
+        self.conn = conn
+        self.seen = seen
+
+    # -- reads ----------------------------------------------------------------
+    def get(self, shop_id: str, shop_claim_id: str, *, for_update: bool = False) -> Claim | None:
+        return self._one(and_(claims.c.shop_id == shop_id, claims.c.shop_claim_id == shop_claim_id),
+                         for_update)
+
+    def get_by_id(self, claim_id: int, *, for_update: bool = False) -> Claim | None:
+        return self._one(claims.c.id == claim_id, for_update)
+
+    def get_by_file_number(self, agency: str, file_number: str, *,
+                           for_update: bool = False) -> Claim | None:
+        return self._one(and_(claims.c.agency == agency,
+                              claims.c.agency_file_number == file_number), for_update)
+
+    def fingerprint(self, claim_id: int) -> str:
+        return self.conn.execute(
+            select(claims.c.content_hash).where(claims.c.id == claim_id)).scalar_one()
+
+    def events(self, claim_id: int) -> list[ClaimEvent]:
+        rows = self.conn.execute(select(claim_events).where(claim_events.c.claim_id == claim_id)
+                                 .order_by(claim_events.c.shop_seq))
+        return [_event(r) for r in rows]
+
+    def changes(self, shop_id: str, after_seq: int, limit: int) -> list[ClaimChange]:
+        rows = self.conn.execute(
+            select(claim_events, claims.c.shop_claim_id)
+            .join(claims, claims.c.id == claim_events.c.claim_id)
+            .where(claim_events.c.shop_id == shop_id, claim_events.c.shop_seq > after_seq)
+            .order_by(claim_events.c.shop_seq).limit(limit))
+        return [ClaimChange(r.shop_seq, r.shop_claim_id, _event(r)) for r in rows]
+
+    def iter_ids(self, *, states: list[str] | None = None, shop_id: str | None = None,
+                 after_id: int = 0, batch: int = 1000) -> Iterator[int]:
+        """Claim ids in id order, fetched in keyset pages: never all in memory."""
+        while True:
+            query = select(claims.c.id).where(claims.c.id > after_id)
+            if states:
+                query = query.where(claims.c.state.in_(states))
+            if shop_id:
+                query = query.where(claims.c.shop_id == shop_id)
+            ids = self.conn.execute(query.order_by(claims.c.id).limit(batch)).scalars().all()
+            if not ids:
+                return
+            yield from ids
+            after_id = ids[-1]
+
+    def _one(self, where, for_update: bool) -> Claim | None:
+        query = select(claims, *[debtors.c[f] for f in _DEBTOR_FIELDS], debtors.c.kind,
+                       debtors.c.salutation).join(debtors, debtors.c.claim_id == claims.c.id) \
+            .where(where)
+        if for_update:
+            query = query.with_for_update(of=claims)
+        row = self.conn.execute(query).first()
+        if row is None:
+            return None
+        claim = _claim(row)
+        self.seen.append(claim)
+        return claim
+
+    # -- writes (called by the unit of work) ------------------------------------
+    def add(self, claim: Claim) -> None:
+        self.seen.append(claim)
+
+    def insert(self, claim: Claim) -> None:
+        values = _claim_values(claim)
+        try:
+            with self.conn.begin_nested():
+                claim.id = self.conn.execute(insert(claims).values(
+                    shop_id=claim.shop_id, shop_claim_id=claim.shop_claim_id,
+                    content_hash=content_fingerprint(claim.content),
+                    created_at=claim.created_at, version=1, **values)).inserted_primary_key[0]
+        except IntegrityError:
+            raise DuplicateKey(
+                f"shop {claim.shop_id!r} already has a claim {claim.shop_claim_id!r}") from None
+        claim.version = 1
+        debtor = claim.debtor
+        self.conn.execute(insert(debtors).values(
+            claim_id=claim.id, kind=debtor.kind.value, salutation=debtor.salutation.value,
+            **{f: getattr(debtor, f) for f in _DEBTOR_FIELDS}))
+
+    def update(self, claim: Claim) -> None:
+        result = self.conn.execute(
+            update(claims).where(claims.c.id == claim.id, claims.c.version == claim.version)
+            .values(version=claim.version + 1, **_claim_values(claim)))
+        if result.rowcount != 1:
+            raise ConcurrentUpdate(f"claim {claim.id} changed while it was being updated")
+        claim.version += 1
+
+    def insert_events(self, claim: Claim, first_seq: int) -> None:
+        self.conn.execute(insert(claim_events), [
+            dict(claim_id=claim.id, shop_id=claim.shop_id, shop_seq=first_seq + i, at=e.at,
+                 actor_kind=e.actor.kind.value, actor_id=e.actor.id, what=e.what,
+                 state_before=e.state_before.value if e.state_before else None,
+                 state_after=e.state_after.value, details=e.details)
+            for i, e in enumerate(claim.pending_events)])
+
+
+def _claim_values(claim: Claim) -> dict[str, Any]:
+    c, acc, court = claim.content, claim.accounting, claim.court
+    closed = claim.state in (ClaimState.PAID, ClaimState.CANCELLED, ClaimState.REJECTED,
+                             ClaimState.CLOSED_BY_AGENCY)
+    return dict(
+        claim_type=c.claim_type.value, reason=c.reason, principal=c.principal,
+        dunning_fees=c.dunning_fees, currency=c.currency, date_of_origin=c.date_of_origin,
+        due_date=c.due_date, date_of_last_reminder=c.date_of_last_reminder, note=c.note,
+        counter_performance_rendered=c.counter_performance_rendered, state=claim.state.value,
+        agency=claim.agency, agency_file_number=claim.agency_file_number,
+        agency_status_code=claim.agency_status_code, agency_status_text=claim.agency_status_text,
+        rejection_reasons=list(claim.rejection_reasons), total_debts=acc.total_debts,
+        paid=acc.paid, outstanding=acc.outstanding, current_payout=acc.current_payout,
+        sum_payout=acc.sum_payout,
+        payouts=[{"date": p.paid_out_on.isoformat(), "amount": f"{p.amount:f}", "number": p.number}
+                 for p in acc.payouts],
+        dunning_order_issued_on=court.dunning_order_issued_on,
+        dunning_order_served_on=court.dunning_order_served_on,
+        enforcement_order_issued_on=court.enforcement_order_issued_on,
+        procedure_stalled_on=court.procedure_stalled_on,
+        closed_at=(claim.updated_at if closed else None), updated_at=claim.updated_at)
+
+
+def _claim(row: Row) -> Claim:
+    debtor = Debtor(kind=DebtorKind(row.kind), salutation=Salutation(row.salutation),
+                    **{f: getattr(row, f) for f in _DEBTOR_FIELDS})
+    content = ClaimContent(
+        shop_claim_id=row.shop_claim_id, claim_type=ClaimType(row.claim_type), reason=row.reason,
+        principal=row.principal, dunning_fees=row.dunning_fees, date_of_origin=row.date_of_origin,
+        due_date=row.due_date, date_of_last_reminder=row.date_of_last_reminder, note=row.note,
+        counter_performance_rendered=row.counter_performance_rendered, debtor=debtor,
+        currency=row.currency)
+    accounting = AccountingSummary(
+        total_debts=row.total_debts, paid=row.paid, outstanding=row.outstanding,
+        current_payout=row.current_payout, sum_payout=row.sum_payout,
+        payouts=tuple(Payout(date.fromisoformat(p["date"]), Decimal(p["amount"]), p["number"])
+                      for p in row.payouts or ()))
+    court = CourtDates(row.dunning_order_issued_on, row.dunning_order_served_on,
+                       row.enforcement_order_issued_on, row.procedure_stalled_on)
+    return Claim(shop_id=row.shop_id, content=content, state=ClaimState(row.state), id=row.id,
+                 agency=row.agency, agency_file_number=row.agency_file_number,
+                 agency_status_code=row.agency_status_code,
+                 agency_status_text=row.agency_status_text,
+                 rejection_reasons=tuple(row.rejection_reasons or ()), accounting=accounting,
+                 court=court, created_at=row.created_at, updated_at=row.updated_at,
+                 version=row.version)
+
+
+def _event(row: Row) -> ClaimEvent:
+    return ClaimEvent(at=row.at, actor=Actor(ActorKind(row.actor_kind), row.actor_id),
+                      what=row.what,
+                      state_before=ClaimState(row.state_before) if row.state_before else None,
+                      state_after=ClaimState(row.state_after), details=dict(row.details or {}))

@@ -1,0 +1,165 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations create and change it."""
+from __future__ import annotations
+
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, ForeignKey, Index, Integer,
+                        MetaData, String, Table, Text, UniqueConstraint)
+
+from .column_types import BigId, Cents, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+shops = Table(
+    "shops", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("agency", String(32), nullable=False),
+    Column("agency_client_id", String(32)),
+    Column("agency_client_key", String(128)),
+    Column("agency_sandbox", Boolean, nullable=False, default=False),
+    # Federal state of the shop's seat: picks the competent dunning court.
+    Column("seat", String(16)),
+    Column("catalogue_overrides", JSON, nullable=False, default=dict),
+    # Per-shop event counter; taking it locks the shop row, so a shop's events
+    # commit in sequence order and ListClaimChanges never skips one.
+    Column("last_event_seq", BigInteger, nullable=False, default=0),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+claims = Table(
+    "claims", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("shop_id", String(64), ForeignKey("shops.id"), nullable=False),
+    Column("shop_claim_id", String(64), nullable=False),
+    Column("claim_type", String(20), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("principal", Cents, nullable=False),
+    Column("dunning_fees", Cents, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("date_of_origin", Date, nullable=False),
+    Column("due_date", Date),
+    Column("date_of_last_reminder", Date),
+    Column("note", Text),
+    Column("counter_performance_rendered", Boolean, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("state", String(32), nullable=False, index=True),
+    Column("agency", String(32), nullable=False),
+    Column("agency_file_number", String(32), index=True),
+    Column("agency_status_code", Integer),
+    Column("agency_status_text", Text),
+    Column("rejection_reasons", JSON, nullable=False, default=list),
+    Column("total_debts", Cents, nullable=False, default=0),
+    Column("paid", Cents, nullable=False, default=0),
+    Column("outstanding", Cents, nullable=False, default=0),
+    Column("current_payout", Cents, nullable=False, default=0),
+    Column("sum_payout", Cents, nullable=False, default=0),
+    Column("payouts", JSON, nullable=False, default=list),
+    Column("dunning_order_issued_on", Date),
+    Column("dunning_order_served_on", Date),
+    Column("enforcement_order_issued_on", Date),
+    Column("procedure_stalled_on", Date),
+    Column("closed_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+    UniqueConstraint("shop_id", "shop_claim_id", name="uq_claims_shop_claim"),
+)
+
+debtors = Table(
+    "debtors", metadata,
+    Column("claim_id", BigId, ForeignKey("claims.id"), primary_key=True),
+    Column("kind", String(10), nullable=False),
+    Column("salutation", String(10), nullable=False),
+    Column("customer_id", String(64)),
+    Column("first_name", String(100)),
+    Column("last_name", String(100)),
+    Column("company", String(100)),
+    Column("legal_form", String(50)),
+    Column("care_of", String(100)),
+    Column("street", String(100)),
+    Column("house_number", String(20)),
+    Column("postcode", String(10)),
+    Column("city", String(100)),
+    Column("country", String(2), nullable=False),
+    Column("email", String(254)),
+    Column("phone", String(40)),
+    Column("mobile", String(40)),
+    Column("date_of_birth", Date),
+    Column("anonymised_at", UTCDateTime),
+)
+
+claim_events = Table(
+    "claim_events", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("claim_id", BigId, ForeignKey("claims.id"), nullable=False, index=True),
+    Column("shop_id", String(64), nullable=False),
+    Column("shop_seq", BigInteger, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor_kind", String(10), nullable=False),
+    Column("actor_id", String(128), nullable=False),
+    Column("what", String(64), nullable=False),
+    Column("state_before", String(32)),
+    Column("state_after", String(32), nullable=False),
+    Column("details", JSON, nullable=False, default=dict),
+    UniqueConstraint("shop_id", "shop_seq", name="uq_claim_events_shop_seq"),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("claim_id", BigId, ForeignKey("claims.id"), nullable=False),
+    Column("shop_id", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("payload", JSON, nullable=False, default=dict),
+    # pending -> done | failed (permanent) | dead (retries exhausted); a lease marks in-flight.
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("available_at", UTCDateTime, nullable=False),
+    Column("leased_until", UTCDateTime),
+    Column("leased_by", String(64)),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("completed_at", UTCDateTime),
+    Index("ix_outbox_state_available", "state", "available_at"),
+    Index("ix_outbox_claim_order", "claim_id", "id"),
+)
+
+sync_checkpoints = Table(
+    "sync_checkpoints", metadata,
+    Column("name", String(128), primary_key=True),
+    Column("value", JSON, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Agency changes already applied, so a redelivered batch is a no-op.
+applied_agency_changes = Table(
+    "applied_agency_changes", metadata,
+    Column("agency", String(32), primary_key=True),
+    Column("change_key", String(200), primary_key=True),
+    Column("applied_at", UTCDateTime, nullable=False),
+)
+
+court_dunning_requests = Table(
+    "court_dunning_requests", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("claim_id", BigId, ForeignKey("claims.id"), nullable=False, index=True),
+    Column("requested_by", String(128), nullable=False),
+    Column("requested_at", UTCDateTime, nullable=False),
+    Column("instruction", String(32), nullable=False),
+    Column("note", Text),
+    Column("preflight", JSON, nullable=False),
+)
+
+# WS-Security nonces seen within the freshness window (replay protection across processes).
+used_nonces = Table(
+    "used_nonces", metadata,
+    Column("nonce_key", String(200), primary_key=True),
+    Column("seen_at", UTCDateTime, nullable=False, index=True),
+)

@@ -1,0 +1,92 @@
+"""Shared fixtures: a real, migrated, empty database on SQLite and (when configured) PostgreSQL.
+
+Every test that takes `db_url` runs once per database: always on a SQLite
+file, and again on PostgreSQL when GATEWAY_TEST_POSTGRES_URL is set. The
+PostgreSQL run uses its own schema, created for this test session and
+dropped after it; tables are emptied between tests.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from gateway import app as gateway_app
+from gateway.config import load
+from gateway.store import schema
+from gateway.store.database import make_engine
+from gateway.store.tables import metadata
+
+POSTGRES_URL = os.environ.get("GATEWAY_TEST_POSTGRES_URL", "")
+DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+def pytest_report_header(config):
+    return f"databases under test: {', '.join(DATABASES)}"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """One migrated SQLite file; each test gets a copy (faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    schema.upgrade(engine)
+    engine.dispose()  # closing the last connection checkpoints the WAL into the file
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_schema_url():
+    """A schema of our own in the test database, migrated once, dropped at the end."""
+    if not POSTGRES_URL:
+        pytest.skip("GATEWAY_TEST_POSTGRES_URL is not set")
+    name = f"gw_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    url = postgres_url_for_schema(name)
+    engine = make_engine(url)
+    schema.upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+    admin.dispose()
+
+
+def postgres_url_for_schema(name: str) -> str:
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{name}"
+
+
+@pytest.fixture(params=DATABASES)
+def db_url(request, tmp_path) -> str:
+    """URL of a migrated database with no rows, on each database under test."""
+    if request.param == "sqlite":
+        path = tmp_path / "gateway.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_schema_url")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def settings(db_url):
+    return load(environ={"GATEWAY_DATABASE_URL": db_url, "GATEWAY_LOG_FORMAT": "json"})
+
+
+@pytest.fixture
+def gateway(settings):
+    gw = gateway_app.build(settings)
+    yield gw
+    gw.close()
