@@ -5,6 +5,8 @@ WSDL are what change.
 """
 from __future__ import annotations
 
+import hashlib
+
 from gateway.domain.model import CourtDunningInstruction
 
 NAMESPACE = "urn:inkasso-gateway:agency:mediafinanz:v1"
@@ -48,3 +50,8 @@ FAULT_SERVER = "Server.Unavailable"
 # Limits of the agency's fields (the plugins cut the reason to 250 characters).
 REASON_LIMIT = 250
 FILE_NUMBER_DIGITS = 11
+
+
+def licence_key(application_key: str, client_key: str) -> str:
+    """The auth struct's licenceKey: md5(applicationKey + clientKey) as 32 hex digits."""
+    return hashlib.md5((application_key + client_key).encode("utf-8")).hexdigest()

@@ -10,7 +10,6 @@ so one seed gives the same story for the same claims whatever the call order.
 """
 from __future__ import annotations
 
-import hashlib
 import heapq
 import itertools
 import random
@@ -26,7 +25,8 @@ from gateway.domain.countries import ISO_COUNTRIES
 from gateway.domain.model import ClaimContent, DebtorKind
 from gateway.domain.money import CENT, ZERO
 from mappings.mediafinanz import codes as status_codes
-from mappings.mediafinanz.contract import FILE_NUMBER_DIGITS
+from mappings.mediafinanz.contract import (FAULT_AUTH, FAULT_NOT_ALLOWED, FAULT_UNKNOWN_FILE,
+                                          FILE_NUMBER_DIGITS, licence_key)
 
 DEFAULT_APPLICATION_KEY = "inkasso-gateway-dev-application-key"
 DEFAULT_CLIENTS: Mapping[int, str] = {1001: "dev-client-key-1001"}
@@ -49,11 +49,6 @@ class SimError(Exception):
 
 class AuthError(SimError):
     pass
-
-
-def licence_key(application_key: str, client_key: str) -> str:
-    """What a client must send: md5(applicationKey + clientKey), hex."""
-    return hashlib.md5((application_key + client_key).encode("utf-8")).hexdigest()
 
 
 class SimClock:
@@ -207,7 +202,7 @@ class AgencySimulator:
     def authenticate(self, client_id: int, key: str) -> None:
         expected = self._keys.get(int(client_id))
         if expected is None or not isinstance(key, str) or key.lower() != expected:
-            raise AuthError("Client.AuthenticationFailed", "Authentifizierung fehlgeschlagen")
+            raise AuthError(FAULT_AUTH, "Authentifizierung fehlgeschlagen")
 
     # -- operations ------------------------------------------------------------
     def new_claim(self, client_id: int, content: ClaimContent) -> tuple[str | None, list[str]]:
@@ -330,7 +325,7 @@ class AgencySimulator:
             self._advance()
             c = self._claim(client_id, file_number)
             if c.final:
-                raise SimError("Client.ActionNotAllowed", "Akte ist bereits abgeschlossen")
+                raise SimError(FAULT_NOT_ALLOWED, "Akte ist bereits abgeschlossen")
             c.generation += 1
             self._set_code(c, 10210, None, self.clock.now())
 
@@ -340,9 +335,9 @@ class AgencySimulator:
             self._advance()
             c = self._claim(client_id, file_number)
             if c.final:
-                raise SimError("Client.ActionNotAllowed", "Akte ist bereits abgeschlossen")
+                raise SimError(FAULT_NOT_ALLOWED, "Akte ist bereits abgeschlossen")
             if amount <= ZERO:
-                raise SimError("Client.ActionNotAllowed", "Zahlbetrag muss größer als 0 sein")
+                raise SimError(FAULT_NOT_ALLOWED, "Zahlbetrag muss größer als 0 sein")
             now = self.clock.now()
             c.paid += amount
             details = f"Direktzahlung {amount:f} EUR vom {paid_on.isoformat()}"
@@ -357,7 +352,7 @@ class AgencySimulator:
             self._advance()
             c = self._claim(client_id, file_number)
             if c.final or c.in_court:
-                raise SimError("Client.ActionNotAllowed",
+                raise SimError(FAULT_NOT_ALLOWED,
                                "Übergabe an den Anwalt in diesem Status nicht möglich")
             c.generation += 1
             c.instruction = instruction
@@ -406,7 +401,7 @@ class AgencySimulator:
         claim = self._claims.get(str(file_number))
         # Another client's file is as unknown as a number never given out.
         if claim is None or claim.client_id != client_id:
-            raise SimError("Client.UnknownFileNumber", f"Unbekanntes Aktenzeichen {file_number}")
+            raise SimError(FAULT_UNKNOWN_FILE, f"Unbekanntes Aktenzeichen {file_number}")
         return claim
 
     def _new_file_number(self) -> str:
