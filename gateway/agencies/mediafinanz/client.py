@@ -226,6 +226,9 @@ def classify(exc: BaseException) -> AgencyError:
         return AgencyRejected(f"agency fault {code}: {message}", (message,))
     if isinstance(exc, TransportError):
         status = exc.status_code or 0
+        if 200 <= status < 300:
+            # Processed, but the answer is unreadable: whatever it did may have happened.
+            return AgencyAmbiguous(f"unreadable answer (HTTP {status}) from the agency")
         if status in (401, 403):
             return AgencyAuthFailed(f"HTTP {status} from the agency endpoint")
         # 5xx, 429 and unexpected codes (a proxy's 404 while the agency redeploys):
