@@ -267,3 +267,19 @@ class socket_closed_port:
 
     def __exit__(self, *exc) -> None:
         pass
+
+
+def test_invalid_requests_leave_no_debtor_data_in_logs(fresh_sim, caplog):
+    caplog.set_level("DEBUG")
+    envelope = ('<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" '
+                'xmlns:m="urn:inkasso-gateway:agency:mediafinanz:v1"><soap:Body><m:newClaim>'
+                '<m:auth><m:clientId>1001</m:clientId><m:licenceKey>not-hex</m:licenceKey>'
+                '<m:sandbox>false</m:sandbox></m:auth><m:debtor><m:lastname>Geheimname</m:lastname>'
+                '</m:debtor></m:newClaim></soap:Body></soap:Envelope>')
+    answer = requests.post(fresh_sim.url, data=envelope.encode(), timeout=5,
+                           headers={"Content-Type": "text/xml; charset=utf-8"})
+    assert answer.status_code == 500 and b"Client" in answer.content
+    assert "Geheimname" not in caplog.text
+    doctype = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]>' + envelope.encode()
+    answer = requests.post(fresh_sim.url, data=doctype, timeout=5)
+    assert answer.status_code == 500 and b"Client.DTDForbidden" in answer.content

@@ -17,9 +17,14 @@ from mappings.mediafinanz.claims import parse_new_claim
 from . import soap_types as t
 from .core import AgencySimulator, SimError
 
-# Spyne logs whole requests (debtor data) on errors and at DEBUG: keep it quiet.
-for _name in ("spyne", "spyne.protocol", "spyne.protocol.soap", "spyne.server",
-              "spyne.application", "spyne.interface"):
+# These Spyne loggers print request content (debtor data, licence keys): whole
+# envelopes at DEBUG, invalid documents and values at ERROR, client faults with
+# tracebacks. Only they are silenced; Spyne's server-side errors still log.
+_REQUEST_DATA_LOGGERS = ("spyne.protocol.soap.soap11", "spyne.protocol.soap.soap11.invalid",
+                         "spyne.protocol.xml", "spyne.protocol.xml.invalid",
+                         "spyne.protocol._inbase", "spyne.protocol._outbase",
+                         "spyne.application.client", "spyne.server.wsgi")
+for _name in _REQUEST_DATA_LOGGERS:
     logging.getLogger(_name).setLevel(logging.CRITICAL)
 
 
