@@ -319,6 +319,8 @@ class SimulatorHandle:
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Stop serving; sleeping fault responses are cut short. Safe to call twice."""
+        if self.app.stop_event.is_set():
+            return
         self.app.stop_event.set()
         self._server.task_dispatcher.shutdown(timeout=timeout_s)
         self._server.close()
