@@ -65,6 +65,7 @@ class Actor:
 
 
 SYSTEM = Actor(ActorKind.SYSTEM, "gateway")
+ANONYMISED = "[anonymised]"
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,20 @@ class Debtor:
 
     def address_complete(self) -> bool:
         return all((self.street, self.house_number, self.postcode, self.city, self.country))
+
+    def anonymised(self) -> "Debtor":
+        """The debtor with every personal detail removed (DSGVO retention).
+
+        Kept: person or company and the country, which identify nobody and keep
+        statistics meaningful.
+        """
+        return Debtor(kind=self.kind, country=self.country,
+                      last_name=ANONYMISED if self.kind is DebtorKind.PERSON else None,
+                      company=ANONYMISED if self.kind is DebtorKind.COMPANY else None)
+
+    @property
+    def is_anonymised(self) -> bool:
+        return ANONYMISED in (self.last_name, self.company) and self.street is None
 
 
 @dataclass(frozen=True)
@@ -243,6 +258,14 @@ class Claim:
             return False
         self._move(state, at, _agency(self), "agency_status",
                    {"statusCode": code, **(details or {})})
+        return True
+
+    def anonymise_debtor(self, at: datetime, by: Actor = SYSTEM) -> bool:
+        """Remove the debtor's personal data and the free-text note; amounts and history stay."""
+        if self.debtor.is_anonymised:
+            return False
+        self.content = replace(self.content, debtor=self.debtor.anonymised(), note=None)
+        self._record(at, by, "debtor_anonymised", self.state, self.state)
         return True
 
     def update_accounting(self, summary: AccountingSummary) -> bool:

@@ -5,12 +5,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Iterator
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
 from gateway.domain.fingerprint import content_fingerprint
-from gateway.domain.lifecycle import ClaimState
+from gateway.domain.lifecycle import CLOSED, ClaimState
 from gateway.domain.model import (AccountingSummary, Actor, ActorKind, Claim, ClaimContent,
                                   ClaimEvent, ClaimType, CourtDates, Debtor, DebtorKind, Payout,
                                   Salutation)
@@ -82,6 +82,8 @@ class SqlClaimRepository:
     def __init__(self, conn: Connection, seen: list[Claim]):
         self.conn = conn
         self.seen = seen
+        # The debtor object as loaded: the debtors row is rewritten only when it changed.
+        self._loaded_debtors: dict[int, Debtor] = {}
 
     # -- reads ----------------------------------------------------------------
     def get(self, shop_id: str, shop_claim_id: str, *, for_update: bool = False) -> Claim | None:
@@ -128,6 +130,11 @@ class SqlClaimRepository:
             yield from ids
             after_id = ids[-1]
 
+    def iter_closed_before(self, cutoff, closed_states: list[str]) -> Iterator[int]:
+        query = select(claims.c.id).where(claims.c.closed_at < cutoff,
+                                          claims.c.state.in_(closed_states)).order_by(claims.c.id)
+        yield from self.conn.execute(query).scalars()
+
     def _one(self, where, for_update: bool) -> Claim | None:
         query = select(claims, *[debtors.c[f] for f in _DEBTOR_FIELDS], debtors.c.kind,
                        debtors.c.salutation).join(debtors, debtors.c.claim_id == claims.c.id) \
@@ -139,6 +146,7 @@ class SqlClaimRepository:
             return None
         claim = _claim(row)
         self.seen.append(claim)
+        self._loaded_debtors[claim.id] = claim.debtor
         return claim
 
     # -- writes (called by the unit of work) ------------------------------------
@@ -158,17 +166,33 @@ class SqlClaimRepository:
                 f"shop {claim.shop_id!r} already has a claim {claim.shop_claim_id!r}") from None
         claim.version = 1
         debtor = claim.debtor
+        self._loaded_debtors[claim.id] = debtor
         self.conn.execute(insert(debtors).values(
             claim_id=claim.id, kind=debtor.kind.value, salutation=debtor.salutation.value,
             **{f: getattr(debtor, f) for f in _DEBTOR_FIELDS}))
 
     def update(self, claim: Claim) -> None:
+        values = _claim_values(claim)
+        # The first time a claim closed stays its closing time (retention counts from it).
+        closed_at = values.pop("closed_at")
+        values["closed_at"] = (func.coalesce(claims.c.closed_at, closed_at)
+                               if closed_at is not None else None)
         result = self.conn.execute(
             update(claims).where(claims.c.id == claim.id, claims.c.version == claim.version)
-            .values(version=claim.version + 1, **_claim_values(claim)))
+            .values(version=claim.version + 1, **values))
         if result.rowcount != 1:
             raise ConcurrentUpdate(f"claim {claim.id} changed while it was being updated")
         claim.version += 1
+        if claim.debtor is not self._loaded_debtors.get(claim.id):
+            self._update_debtor(claim)
+
+    def _update_debtor(self, claim: Claim) -> None:
+        debtor = claim.debtor
+        self.conn.execute(update(debtors).where(debtors.c.claim_id == claim.id).values(
+            kind=debtor.kind.value, salutation=debtor.salutation.value,
+            anonymised_at=claim.updated_at if debtor.is_anonymised else None,
+            **{f: getattr(debtor, f) for f in _DEBTOR_FIELDS}))
+        self._loaded_debtors[claim.id] = debtor
 
     def insert_events(self, claim: Claim, first_seq: int) -> None:
         self.conn.execute(insert(claim_events), [
@@ -181,8 +205,7 @@ class SqlClaimRepository:
 
 def _claim_values(claim: Claim) -> dict[str, Any]:
     c, acc, court = claim.content, claim.accounting, claim.court
-    closed = claim.state in (ClaimState.PAID, ClaimState.CANCELLED, ClaimState.REJECTED,
-                             ClaimState.CLOSED_BY_AGENCY)
+    closed = claim.state in CLOSED
     return dict(
         claim_type=c.claim_type.value, reason=c.reason, principal=c.principal,
         dunning_fees=c.dunning_fees, currency=c.currency, date_of_origin=c.date_of_origin,
