@@ -129,6 +129,28 @@ def test_agency_validation_answers_error_list(fresh_sim, agency, creds):
     assert fresh_sim.stats()["claims"] == 0
 
 
+@pytest.mark.parametrize("changes,reason", [
+    ({"date_of_origin": date(date.today().year - 4, 6, 1)}, "Forderung verjährt"),
+    ({"debtor_company": "Möbel Schulz GmbH i.L."}, "Insolvenzverfahren"),
+])
+def test_agency_only_rules_refuse_what_the_gateway_accepts(fresh_sim, agency, creds, changes,
+                                                            reason):
+    """The agency's own registers and the limitation period: reasons the gateway cannot know."""
+    from gateway.domain.model import DebtorKind
+    from gateway.domain.validation import validate_claim
+
+    content = person_claim("ORDER-AGENCY-ONLY")
+    if "debtor_company" in changes:
+        content = replace(content, debtor=replace(content.debtor, kind=DebtorKind.COMPANY,
+                                                  company=changes.pop("debtor_company")))
+    content = replace(content, **changes)
+    assert validate_claim(content, date.today()) == []  # the gateway lets it through
+    with pytest.raises(AgencyRejected) as caught:
+        agency.submit_claim(creds, Claim(shop_id="s", content=content))
+    assert any(reason in r for r in caught.value.reasons)
+    assert fresh_sim.stats()["claims"] == 0
+
+
 def test_unknown_file_number_is_rejected(fresh_sim, agency, creds):
     with pytest.raises(AgencyRejected):
         agency.get_status(creds, "12345678901")

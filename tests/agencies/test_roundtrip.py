@@ -40,7 +40,8 @@ def optional(strategy):
 
 amounts = st.integers(1, 999_999_999).map(lambda cents: Decimal(cents).scaleb(-2))
 fees = st.integers(0, 99_999).map(lambda cents: Decimal(cents).scaleb(-2))
-past = st.dates(min_value=date(2000, 1, 1), max_value=TODAY - timedelta(days=1))
+# Within the limitation period: the agency refuses time-barred claims.
+past = st.dates(min_value=date(TODAY.year - 3, 1, 1), max_value=TODAY - timedelta(days=1))
 
 
 @st.composite

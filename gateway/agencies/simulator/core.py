@@ -261,6 +261,14 @@ class AgencySimulator:
             errors.append("Geburtsdatum liegt in der Zukunft")
         if not content.reason.strip():
             errors.append("Forderungsgrund fehlt")
+        # Rules only the agency can apply: what its own registers say, and the law's
+        # limitation period (the gateway's court dunning preflight knows it too, but
+        # accepting a claim for collection is the agency's call).
+        if content.date_of_origin and today > date(content.date_of_origin.year + 3, 12, 31):
+            errors.append(f"Forderung verjährt seit {content.date_of_origin.year + 3}-12-31")
+        if _in_insolvency_register(debtor):
+            errors.append("Schuldner befindet sich im Insolvenzverfahren: Forderung bitte beim "
+                          "Insolvenzverwalter anmelden")
         return errors
 
     def status(self, client_id: int, file_number: str) -> tuple[int, str | None, str | None]:
@@ -455,6 +463,15 @@ class AgencySimulator:
         self._feed.setdefault(claim.client_id, []).append({
             "fileNumber": claim.file_number, "statusCode": code, "statusName": text,
             "statusDetails": details, "time": at})
+
+
+_INSOLVENCY_MARKS = ("in insolvenz", "i.l.", "in liquidation")
+
+
+def _in_insolvency_register(debtor) -> bool:
+    """The simulated insolvency register: names that say so themselves."""
+    names = " ".join(filter(None, (debtor.company, debtor.last_name, debtor.legal_form))).lower()
+    return any(mark in names for mark in _INSOLVENCY_MARKS)
 
 
 def emitted_codes() -> frozenset[int]:
