@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 from .base import cli, main  # noqa: F401
-from . import claims, db, purge, shops  # noqa: F401  (they register their commands on `cli`)
+from . import claims, db, doctor, purge, shops  # noqa: F401  (they register their commands on `cli`)
 
 
 def _register_optional() -> None:
     # Commands of parts that may not be installed in every build are added when present.
     import importlib
 
-    for module, attr in (("gateway.cli.agency_sim", "command"),):
+    for module, attr in (("gateway.cli.agency_sim", "command"),
+                         ("gateway.cli.dunning", "command"),):
         try:
             cli.add_command(getattr(importlib.import_module(module), attr))
         except ModuleNotFoundError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from gateway import app
-from gateway.service.shops import KNOWN_AGENCIES, add_shop
+from gateway.service.shops import KNOWN_AGENCIES, add_shop, update_shop
 
 from .base import cli, settings_of
 
@@ -41,6 +41,28 @@ def add(ctx, shop_id, password, agency, seat, agency_client_id, agency_client_ke
     if result.password_generated:
         click.echo(f"password: {result.password}")
         click.echo("store it now: only a hash is kept.")
+
+
+@shops.command("set")
+@click.argument("shop_id")
+@click.option("--password", help="A new password (at least 12 characters).")
+@click.option("--seat", type=click.Choice(SEATS, case_sensitive=False))
+@click.option("--agency-client-id")
+@click.option("--agency-client-key", envvar="GATEWAY_NEW_SHOP_AGENCY_CLIENT_KEY")
+@click.option("--sandbox/--production", default=None)
+@click.pass_context
+def set_(ctx, shop_id, password, seat, agency_client_id, agency_client_key, sandbox) -> None:
+    """Change a shop's password, seat or agency credentials."""
+    gw = app.build(settings_of(ctx))
+    try:
+        changed = update_shop(gw.uow, shop_id, password=password,
+                              seat=seat.upper() if seat else None,
+                              agency_client_id=agency_client_id,
+                              agency_client_key=agency_client_key, agency_sandbox=sandbox)
+    finally:
+        gw.close()
+    click.echo(f"shop {shop_id}: changed {', '.join(changed)}" if changed
+               else f"shop {shop_id}: nothing to change")
 
 
 @shops.command("list")
