@@ -10,7 +10,9 @@ def _register_optional() -> None:
     import importlib
 
     for module, attr in (("gateway.cli.agency_sim", "command"),
-                         ("gateway.cli.dunning", "command"),):
+                         ("gateway.cli.dunning", "command"),
+                         ("gateway.cli.worker", "command"),
+                         ("gateway.cli.outbox", "command"),):
         try:
             cli.add_command(getattr(importlib.import_module(module), attr))
         except ModuleNotFoundError as exc:
