@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from gateway.domain.court_dunning import CourtDeadlines, Preflight, court_deadlines, preflight
 from gateway.domain.errors import Conflict, DomainError, FieldError, ValidationFailed
 from gateway.domain.lifecycle import COURT_STAGES
-from gateway.domain.model import Actor, ActorKind, Claim, CourtDunningInstruction
+from gateway.domain.model import Actor, ActorKind, Claim, CourtDates, CourtDunningInstruction
 from gateway.domain.money import format_eur
 
 from .claims import _owned, utc_now
@@ -77,10 +77,16 @@ def request_court_dunning(uow_factory: UnitOfWorkFactory, shop_id: str, shop_cla
         result = _preflight(uow, claim, court_date(now))
         if not result.allowed:
             raise DunningRefused(result)
-        claim.request_court_dunning(
-            instruction, Actor(ActorKind.STAFF, requested_by), now,
-            {"court": result.court, "catalogueNumber": result.catalogue_number,
-             "courtFee": format_eur(result.court_fee) if result.court_fee is not None else None})
+        details: dict[str, Any] = {
+            "court": result.court, "catalogueNumber": result.catalogue_number,
+            "courtFee": format_eur(result.court_fee) if result.court_fee is not None else None}
+        if claim.court != CourtDates():
+            # An earlier procedure went back to collection: its dates would show stale
+            # deadlines, and the sync keeps a date once set, so the new ones would be lost.
+            details["previousCourtDates"] = {
+                name: value.isoformat() for name, value in vars(claim.court).items() if value}
+            claim.update_court_dates(CourtDates())
+        claim.request_court_dunning(instruction, Actor(ActorKind.STAFF, requested_by), now, details)
         uow.record(AUDIT_TABLE, {
             "claim_id": claim.id, "requested_by": requested_by, "requested_at": now,
             "instruction": instruction.value, "note": note,
