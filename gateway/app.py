@@ -6,8 +6,9 @@ from functools import partial
 
 from sqlalchemy.engine import Engine
 
-from .config import Settings
-from .service.unit_of_work import UnitOfWorkFactory
+from .config import ConfigError, Settings
+from .service.agency_port import AgencyAuthFailed, AgencyCredentials, AgencyPort
+from .service.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from .store import schema
 from .store.database import check_reachable, make_engine
 from .store.unit_of_work import SqlUnitOfWork
@@ -34,3 +35,39 @@ def build(settings: Settings, *, require_schema: bool = True) -> Gateway:
     return Gateway(settings=settings, engine=engine,
                    uow=partial(SqlUnitOfWork, engine),
                    read_uow=partial(SqlUnitOfWork, engine, read_only=True))
+
+
+class MissingAgencyCredentials(AgencyAuthFailed):
+    """A shop without agency credentials against a real agency: permanent and loud."""
+
+
+def build_agency(settings: Settings, endpoint_url: str | None = None) -> AgencyPort:
+    """The agency adapter for the configured (or given) endpoint; one per process."""
+    from .agencies.mediafinanz import MediafinanzAgency
+
+    url = endpoint_url or settings.agency_url
+    if not url:
+        raise ConfigError("no agency endpoint: set GATEWAY_AGENCY_URL or run the simulator "
+                          "in-process")
+    return MediafinanzAgency(url, settings.agency_application_key,
+                             timeout_s=settings.agency_timeout_s)
+
+
+def credentials_for(settings: Settings, uow: UnitOfWork, shop_id: str) -> AgencyCredentials:
+    """The shop's agency credentials.
+
+    A shop without its own falls back to the simulator's sandbox client only when the
+    simulator runs in-process (so `gateway shops add demo-shop` just works on a
+    laptop); against a real agency that is a configuration error an operator must fix.
+    """
+    creds = uow.shops.agency_credentials(shop_id)
+    if creds is not None:
+        return creds
+    if settings.simulator_in_process:
+        from .agencies.simulator.core import DEFAULT_CLIENTS
+
+        client_id, client_key = next(iter(DEFAULT_CLIENTS.items()))
+        return AgencyCredentials(str(client_id), client_key, sandbox=True)
+    raise MissingAgencyCredentials(
+        f"shop {shop_id!r} has no agency credentials (client id and key): add them, then "
+        "run `gateway outbox retry`")

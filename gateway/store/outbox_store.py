@@ -1,16 +1,57 @@
-"""Outbox rows: written by the unit of work; leased, completed and retried by the dispatcher."""
+"""Outbox rows: written by the unit of work; leased, completed and retried by the dispatcher.
+
+A row is pending until it ends done, failed (permanent: rejection, credentials)
+or dead (retries exhausted). A lease (leased_until, leased_by) marks a pending
+row in flight; when it runs out (a worker died) the row is free again.
+
+Per-claim order: a row can be leased only when every earlier row of its claim
+is done, so a claim's messages go out in the order written and a stuck claim
+(a failed or dead head row) holds back its own later rows and nobody else's.
+"""
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterable
 
-from sqlalchemy import insert
-from sqlalchemy.engine import Connection
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.engine import Connection, Engine, Row
 
 from gateway.domain.model import Claim
 
-from .tables import outbox
+from .tables import outbox, sync_checkpoints
 
 PENDING, DONE, FAILED, DEAD = "pending", "done", "failed", "dead"
+STATES = (PENDING, DONE, FAILED, DEAD)
+SQLITE_WORKER_LOCK = "outbox-worker-lock"
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One outbox message. payload holds no debtor data (dates, amounts, instructions)."""
+
+    id: int
+    claim_id: int
+    shop_id: str
+    kind: str
+    payload: dict[str, Any]
+    state: str
+    attempts: int
+    available_at: datetime
+    leased_until: datetime | None
+    leased_by: str | None
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+
+
+def _row(r: Row) -> OutboxRow:
+    return OutboxRow(id=r.id, claim_id=r.claim_id, shop_id=r.shop_id, kind=r.kind,
+                     payload=dict(r.payload or {}), state=r.state, attempts=r.attempts,
+                     available_at=r.available_at, leased_until=r.leased_until,
+                     leased_by=r.leased_by, last_error=r.last_error, created_at=r.created_at,
+                     updated_at=r.updated_at, completed_at=r.completed_at)
 
 
 def insert_messages(conn: Connection, claim: Claim, at: datetime) -> None:
@@ -19,3 +60,178 @@ def insert_messages(conn: Connection, claim: Claim, at: datetime) -> None:
         dict(claim_id=claim.id, shop_id=claim.shop_id, kind=m.kind.value, payload=m.payload,
              state=PENDING, attempts=0, available_at=at, created_at=at, updated_at=at)
         for m in claim.pending_messages])
+
+
+# -- the dispatcher's side ---------------------------------------------------------
+def lease(conn: Connection, worker_id: str, limit: int, lease_s: float,
+          now: datetime) -> list[OutboxRow]:
+    """Lease up to `limit` deliverable rows to worker_id; the caller commits right after.
+
+    Deliverable: pending, due, not leased by anyone (or the lease ran out), and the
+    first not-done row of its claim. On PostgreSQL FOR UPDATE SKIP LOCKED lets
+    several workers lease at once without waiting on or taking each other's rows;
+    SQLite serialises writers (BEGIN IMMEDIATE) and runs a single worker anyway.
+    """
+    if limit <= 0:
+        return []
+    earlier = outbox.alias("earlier")
+    blocked = select(earlier.c.id).where(earlier.c.claim_id == outbox.c.claim_id,
+                                         earlier.c.id < outbox.c.id,
+                                         earlier.c.state != DONE).exists()
+    query = (select(outbox.c.id)
+             .where(outbox.c.state == PENDING, outbox.c.available_at <= now,
+                    or_(outbox.c.leased_until.is_(None), outbox.c.leased_until < now),
+                    ~blocked)
+             .order_by(outbox.c.available_at, outbox.c.id)
+             .limit(limit))
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=outbox)
+    ids = conn.execute(query).scalars().all()
+    if not ids:
+        return []
+    rows = conn.execute(
+        update(outbox).where(outbox.c.id.in_(ids))
+        .values(leased_until=now + timedelta(seconds=lease_s), leased_by=worker_id,
+                attempts=outbox.c.attempts + 1, updated_at=now)
+        .returning(*outbox.c)).all()
+    return sorted((_row(r) for r in rows), key=lambda r: r.id)
+
+
+def _owned(row_id: int, worker_id: str):
+    # A worker records a result only while the row is still its own: if its lease ran
+    # out and another worker took the row, that worker's result counts.
+    return and_(outbox.c.id == row_id, outbox.c.state == PENDING,
+                outbox.c.leased_by == worker_id)
+
+
+def complete(conn: Connection, row_id: int, worker_id: str, now: datetime) -> bool:
+    """done; False when the row is no longer this worker's."""
+    return _finish(conn, row_id, worker_id, now, DONE, None)
+
+
+def fail(conn: Connection, row_id: int, worker_id: str, now: datetime, error: str) -> bool:
+    """failed: permanent, an operator decides (`gateway outbox retry`)."""
+    return _finish(conn, row_id, worker_id, now, FAILED, error)
+
+
+def bury(conn: Connection, row_id: int, worker_id: str, now: datetime, error: str) -> bool:
+    """dead: retries exhausted."""
+    return _finish(conn, row_id, worker_id, now, DEAD, error)
+
+
+def retry_later(conn: Connection, row_id: int, worker_id: str, now: datetime,
+                available_at: datetime, error: str) -> bool:
+    """Back to pending, due at available_at (the backoff lives in the row, not in a sleep)."""
+    result = conn.execute(update(outbox).where(_owned(row_id, worker_id)).values(
+        available_at=available_at, leased_until=None, leased_by=None,
+        last_error=_clip(error), updated_at=now))
+    return result.rowcount == 1
+
+
+def _finish(conn: Connection, row_id: int, worker_id: str, now: datetime, state: str,
+            error: str | None) -> bool:
+    values: dict[str, Any] = dict(state=state, leased_until=None, leased_by=None, updated_at=now,
+                                  completed_at=now)
+    if error is not None:
+        values["last_error"] = _clip(error)
+    result = conn.execute(update(outbox).where(_owned(row_id, worker_id)).values(**values))
+    return result.rowcount == 1
+
+
+def fail_later_rows(conn: Connection, claim_id: int, after_id: int, now: datetime,
+                    error: str) -> int:
+    """End a claim's pending rows after after_id as failed: they can never go (e.g. the
+    agency rejected the claim itself), and would otherwise wait forever."""
+    result = conn.execute(update(outbox).where(
+        outbox.c.claim_id == claim_id, outbox.c.id > after_id, outbox.c.state == PENDING)
+        .values(state=FAILED, leased_until=None, leased_by=None, last_error=_clip(error),
+                updated_at=now, completed_at=now))
+    return result.rowcount
+
+
+def _clip(error: str) -> str:
+    return error if len(error) <= 2000 else error[:1997] + "..."
+
+
+# -- operators -------------------------------------------------------------------
+def list_rows(conn: Connection, state: str | None = None, limit: int = 100) -> list[OutboxRow]:
+    query = select(outbox).order_by(outbox.c.id.desc()).limit(limit)
+    if state:
+        query = query.where(outbox.c.state == state)
+    return [_row(r) for r in conn.execute(query)]
+
+
+def get_row(conn: Connection, row_id: int) -> OutboxRow | None:
+    row = conn.execute(select(outbox).where(outbox.c.id == row_id)).first()
+    return _row(row) if row else None
+
+
+def requeue(conn: Connection, row_ids: Iterable[int], now: datetime) -> int:
+    """Failed or dead rows back to pending with a fresh attempt budget, due now."""
+    ids = list(row_ids)
+    if not ids:
+        return 0
+    result = conn.execute(update(outbox).where(
+        outbox.c.id.in_(ids), outbox.c.state.in_((FAILED, DEAD)))
+        .values(state=PENDING, attempts=0, available_at=now, created_at=now, leased_until=None,
+                leased_by=None, completed_at=None, updated_at=now))
+    return result.rowcount
+
+
+def dead_ids(conn: Connection) -> list[int]:
+    return conn.execute(select(outbox.c.id).where(outbox.c.state == DEAD)
+                        .order_by(outbox.c.id)).scalars().all()
+
+
+def counts(conn: Connection) -> dict[str, int]:
+    found = dict(conn.execute(select(outbox.c.state, func.count()).group_by(outbox.c.state)).all())
+    return {state: int(found.get(state, 0)) for state in STATES}
+
+
+def oldest_pending_created_at(conn: Connection) -> datetime | None:
+    return conn.execute(select(func.min(outbox.c.created_at))
+                        .where(outbox.c.state == PENDING)).scalar()
+
+
+def stats(engine: Engine, now: datetime) -> dict[str, float]:
+    """Counts per state and the age in seconds of the oldest pending row (0 when none)."""
+    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+        by_state = counts(conn)
+        oldest = oldest_pending_created_at(conn)
+    if oldest is not None and oldest.tzinfo is None:  # min() over SQLite skips the column type
+        oldest = datetime.fromisoformat(str(oldest)).replace(tzinfo=now.tzinfo)
+    age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
+    return {**{f"outbox_{s}": float(n) for s, n in by_state.items()},
+            "outbox_oldest_pending_age_seconds": age}
+
+
+# -- SQLite: one worker at a time ---------------------------------------------------
+def take_worker_lock(conn: Connection, worker_id: str, now: datetime,
+                     ttl_s: float) -> tuple[bool, str | None]:
+    """Take or renew the single-worker lock (a row in sync_checkpoints with an expiry).
+
+    Returns (True, None) when worker_id holds it now, else (False, holder). A worker
+    that died keeps it until the expiry; then the next one takes it over.
+    """
+    row = conn.execute(select(sync_checkpoints.c.value).where(
+        sync_checkpoints.c.name == SQLITE_WORKER_LOCK)).first()
+    value = {"owner": worker_id, "expires": (now + timedelta(seconds=ttl_s)).isoformat()}
+    if row is None:
+        conn.execute(insert(sync_checkpoints).values(name=SQLITE_WORKER_LOCK, value=value,
+                                                     updated_at=now))
+        return True, None
+    holder = row.value or {}
+    expired = datetime.fromisoformat(holder.get("expires", now.isoformat())) <= now
+    if holder.get("owner") != worker_id and not expired:
+        return False, holder.get("owner")
+    conn.execute(update(sync_checkpoints).where(sync_checkpoints.c.name == SQLITE_WORKER_LOCK)
+                 .values(value=value, updated_at=now))
+    return True, None
+
+
+def release_worker_lock(conn: Connection, worker_id: str) -> None:
+    row = conn.execute(select(sync_checkpoints.c.value).where(
+        sync_checkpoints.c.name == SQLITE_WORKER_LOCK)).first()
+    if row is not None and (row.value or {}).get("owner") == worker_id:
+        conn.execute(sync_checkpoints.delete().where(
+            sync_checkpoints.c.name == SQLITE_WORKER_LOCK))

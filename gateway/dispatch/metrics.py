@@ -1,0 +1,34 @@
+"""Outbox gauges for /metrics: rows per state and the age of the oldest pending row."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy.engine import Engine
+
+from gateway.store import outbox_store
+
+
+def outbox_metrics(engine: Engine) -> dict[str, float]:
+    """{outbox_<state>: rows, outbox_oldest_pending_age_seconds: age}; one short read."""
+    return outbox_store.stats(engine, datetime.now(timezone.utc))
+
+
+def register_outbox_metrics(engine: Engine, registry=None) -> None:
+    """Register the outbox gauges (called at scrape time; registering again replaces them).
+
+    gateway_outbox_rows{state=...}: pending (including in flight), done, failed, dead
+    gateway_outbox_oldest_pending_age_seconds: 0 when nothing is pending
+    """
+    if registry is None:
+        from gateway.metrics import REGISTRY as registry
+
+    def rows() -> dict:
+        found = outbox_metrics(engine)
+        return {(("state", s),): found[f"outbox_{s}"] for s in outbox_store.STATES}
+
+    registry.register_gauge_callback(
+        "gateway_outbox_rows", "outbox rows per state (failed and dead need an operator)", rows)
+    registry.register_gauge_callback(
+        "gateway_outbox_oldest_pending_age_seconds",
+        "age of the oldest pending outbox row, 0 when none",
+        lambda: outbox_metrics(engine)["outbox_oldest_pending_age_seconds"])

@@ -1,0 +1,256 @@
+"""The outbox worker: lease, commit, call the agency, record the outcome.
+
+One loop thread leases rows (up to the free slots of the pool), hands each to a
+pool thread that calls the agency with no transaction open, and records the
+outcomes in batches. Leases are committed before any call, so a worker killed
+at any moment loses nothing: its rows fall free when their lease runs out.
+
+On SQLite one worker at a time: the loop holds a lock row (sync_checkpoints,
+name outbox-worker-lock) with an expiry it renews; a second worker waits until
+it is free (or has expired because its holder died).
+"""
+from __future__ import annotations
+
+import os
+import queue
+import socket
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from typing import Callable
+
+import structlog
+
+from gateway.service.agency_port import AgencyCredentials, AgencyError, AgencyPort
+from gateway.store import outbox_store as store
+from gateway.store.outbox_store import OutboxRow
+
+from .delivery import AUTH_FAILED, TRANSIENT, Outcome, deliver, describe
+from .metrics import register_outbox_metrics
+from .record import RetryPolicy, record_batch
+
+log = structlog.get_logger("gateway.dispatch")
+
+CredentialsFor = Callable[[object, str], AgencyCredentials]  # (uow, shop_id) -> credentials
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Dispatcher:
+    """Drains the outbox of one database with `concurrency` agency calls in flight.
+
+    poll_s: how long an idle worker waits before looking again (a new row goes out
+    within about that long). initial_status: read the claim's status right after
+    the submit (a second agency call per claim; off by default because the status
+    sync reports the same first status and the call halves throughput).
+    """
+
+    def __init__(self, gw, agency: AgencyPort, credentials_for: CredentialsFor, *,
+                 concurrency: int | None = None, lease_s: float | None = None,
+                 policy: RetryPolicy | None = None, poll_s: float = 0.25,
+                 initial_status: bool = False, credentials_ttl_s: float = 10.0,
+                 worker_id: str | None = None):
+        settings = gw.settings
+        self.gw = gw
+        self.agency = agency
+        self.credentials_for = credentials_for
+        self.concurrency = concurrency or settings.worker_concurrency
+        self.lease_s = lease_s or settings.outbox_lease_s
+        self.policy = policy or RetryPolicy(max_attempts=settings.outbox_max_attempts,
+                                            max_age_s=settings.outbox_max_age_s)
+        self.poll_s = poll_s
+        self.initial_status = initial_status
+        self.worker_id = worker_id or f"{socket.gethostname()[:30]}:{os.getpid()}:" \
+                                      f"{uuid.uuid4().hex[:6]}"
+        self.sqlite = settings.is_sqlite
+        self._creds_ttl = credentials_ttl_s
+        self._creds: dict[str, tuple[float, AgencyCredentials | AgencyError]] = {}
+        self._creds_lock = threading.Lock()
+        self._done: queue.Queue[Outcome] = queue.Queue()
+        self._stop = threading.Event()
+        self._in_flight = 0
+        self.delivered = 0  # rows recorded (any outcome), for benchmarks and tests
+
+    # -- control -----------------------------------------------------------------
+    def stop(self) -> None:
+        """Ask the loop to finish: no new leases, in-flight calls complete and are recorded."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def run(self) -> None:
+        """Run until stop(); returns after the in-flight deliveries are recorded."""
+        log.info("worker_started", worker_id=self.worker_id, concurrency=self.concurrency,
+                 lease_s=self.lease_s, database="sqlite" if self.sqlite else "postgresql")
+        pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="outbox-call")
+        try:
+            self._loop(pool)
+        finally:
+            pool.shutdown(wait=True)
+            self._record_ready(block_s=0)
+            if self.sqlite:
+                self._release_lock()
+            log.info("worker_stopped", worker_id=self.worker_id, recorded=self.delivered)
+
+    # -- the loop ------------------------------------------------------------------
+    def _loop(self, pool: ThreadPoolExecutor) -> None:
+        lock_renew_at = 0.0
+        holds_lock = not self.sqlite
+        while not self._stop.is_set():
+            if self.sqlite and time.monotonic() >= lock_renew_at:
+                holds_lock = self._take_lock(holds_lock)
+                lock_renew_at = time.monotonic() + (self.lease_s / 3 if holds_lock else self.poll_s)
+            leased: list[OutboxRow] = []
+            free = self.concurrency - self._in_flight
+            if holds_lock and free > 0:
+                leased = self._lease(free)
+                for row in leased:
+                    self._in_flight += 1
+                    pool.submit(self._deliver, row)
+            # Wait for a result when the pool is full or there was nothing to lease; a new
+            # row is seen within poll_s.
+            wait = self.poll_s if not leased else 0.0
+            if self._in_flight >= self.concurrency:
+                wait = self.poll_s
+            self._record_ready(block_s=wait)
+        while self._in_flight:
+            self._record_ready(block_s=1.0)
+
+    def _lease(self, limit: int) -> list[OutboxRow]:
+        try:
+            with self.gw.engine.begin() as conn:
+                return store.lease(conn, self.worker_id, limit, self.lease_s, utc_now())
+        except Exception as exc:  # noqa: BLE001 - the database may be away for a moment
+            log.warning("outbox_lease_failed", error=f"{type(exc).__name__}: {exc}"[:300])
+            self._stop.wait(1.0)
+            return []
+
+    def _record_ready(self, block_s: float) -> None:
+        ready: list[Outcome] = []
+        try:
+            ready.append(self._done.get(timeout=block_s) if block_s > 0
+                         else self._done.get_nowait())
+        except queue.Empty:
+            return
+        while True:
+            try:
+                ready.append(self._done.get_nowait())
+            except queue.Empty:
+                break
+        record_batch(self.gw.uow, ready, self.worker_id, self.policy, utc_now)
+        self._in_flight -= len(ready)
+        self.delivered += len(ready)
+
+    # -- one delivery, in a pool thread ----------------------------------------------
+    def _deliver(self, row: OutboxRow) -> None:
+        correlation_id = f"outbox-{row.id}-{row.attempts}"
+        started = time.monotonic()
+        try:
+            with structlog.contextvars.bound_contextvars(correlation_id=correlation_id,
+                                                         outbox_id=row.id):
+                outcome = self._deliver_row(row)
+        except Exception as exc:  # noqa: BLE001 - a bug must not lose the row's slot
+            log.exception("outbox_delivery_crashed", outbox_id=row.id,
+                          correlation_id=correlation_id)
+            outcome = Outcome(row, TRANSIENT, f"internal error: {describe(exc)}")
+        outcome.correlation_id = correlation_id
+        outcome.duration_s = time.monotonic() - started
+        self._done.put(outcome)
+
+    def _deliver_row(self, row: OutboxRow) -> Outcome:
+        with self.gw.read_uow() as uow:
+            claim = uow.claims.get_by_id(row.claim_id)
+            creds = self._credentials(uow, row.shop_id)
+        if isinstance(creds, AgencyError):
+            return Outcome(row, AUTH_FAILED, describe(creds))
+        # The read transaction is closed: nothing is held open during the agency call.
+        return deliver(self.agency, row, claim, creds, initial_status=self.initial_status)
+
+    def _credentials(self, uow, shop_id: str) -> AgencyCredentials | AgencyError:
+        # Cached briefly: one lookup per shop, not per row; a fixed key is used within seconds.
+        now = time.monotonic()
+        with self._creds_lock:
+            hit = self._creds.get(shop_id)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        try:
+            value: AgencyCredentials | AgencyError = self.credentials_for(uow, shop_id)
+        except AgencyError as exc:
+            value = exc
+        with self._creds_lock:
+            self._creds[shop_id] = (now + self._creds_ttl, value)
+        return value
+
+    # -- SQLite single-worker lock ------------------------------------------------------
+    def _take_lock(self, held: bool) -> bool:
+        try:
+            with self.gw.engine.begin() as conn:
+                ok, holder = store.take_worker_lock(conn, self.worker_id, utc_now(),
+                                                    self.lease_s)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("outbox_lock_failed", error=f"{type(exc).__name__}: {exc}"[:300])
+            return False
+        if not ok and (held or not getattr(self, "_told_waiting", False)):
+            self._told_waiting = True
+            log.warning("outbox_worker_waiting", holder=holder,
+                        reason="SQLite runs one outbox worker at a time; waiting for the "
+                               "other to stop or its lock to expire")
+        if ok and not held:
+            log.info("outbox_worker_lock_taken", worker_id=self.worker_id)
+        return ok
+
+    def _release_lock(self) -> None:
+        try:
+            with self.gw.engine.begin() as conn:
+                store.release_worker_lock(conn, self.worker_id)
+        except Exception:  # noqa: BLE001 - it expires anyway
+            pass
+
+
+class InProcessWorker:
+    """A Dispatcher on a background thread (what `gateway serve` runs); stop() is graceful."""
+
+    def __init__(self, dispatcher: Dispatcher, agency: AgencyPort):
+        self.dispatcher = dispatcher
+        self._agency = agency
+        self._thread = threading.Thread(target=dispatcher.run, name="outbox-worker",
+                                        daemon=True)
+
+    def start(self) -> "InProcessWorker":
+        self._thread.start()
+        return self
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        self.dispatcher.stop()
+        self._thread.join(timeout_s)
+        close = getattr(self._agency, "close", None)
+        if close is not None:
+            close()
+
+    def __enter__(self) -> "InProcessWorker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def start_in_process(gw, agency_url: str | None = None, concurrency: int | None = None, *,
+                     agency: AgencyPort | None = None, **options) -> InProcessWorker:
+    """Run a worker in this process on a thread; returns a handle with .stop()."""
+    from gateway import app
+
+    agency = agency or app.build_agency(gw.settings, agency_url)
+
+    def credentials(uow, shop_id: str) -> AgencyCredentials:
+        return app.credentials_for(gw.settings, uow, shop_id)
+
+    dispatcher = Dispatcher(gw, agency, credentials, concurrency=concurrency, **options)
+    if gw.settings.metrics_enabled:
+        register_outbox_metrics(gw.engine)
+    return InProcessWorker(dispatcher, agency).start()
