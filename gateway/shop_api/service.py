@@ -1,0 +1,375 @@
+"""The Spyne service: the shop contract's operations over the claim use cases.
+
+Thin on purpose: the middleware has authenticated the shop and validated the body
+against the schema; here Spyne objects become domain values, a use case runs, and
+domain errors become the declared faults.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import json
+import logging
+from decimal import Decimal
+from typing import Any, Callable
+
+from spyne import Application, Date, Integer, ServiceBase, Unicode, rpc
+from spyne.protocol.soap import Soap11
+from sqlalchemy.exc import DBAPIError, TimeoutError as PoolTimeout
+
+from gateway import logs
+from gateway.domain.errors import Conflict, DomainError, FieldError, NotFound, ValidationFailed
+from gateway.domain.model import (Claim, ClaimContent, ClaimEvent, ClaimType,
+                                  CourtDunningInstruction, Debtor, DebtorKind, Salutation)
+from gateway.service import claims as use_cases
+from gateway.store.database import DatabaseUnavailable
+
+from . import faults as f
+from .hardening import BATCH_ERRORS_KEY, BATCH_INDICES_KEY
+from . import types as t
+
+log = logs.get_logger("gateway.shop_api")
+
+# Spyne logs whole request documents and values (debtor data) from these loggers, at
+# DEBUG and, for invalid input, at ERROR. The facade logs what it needs itself.
+for _name in ("spyne.protocol.soap.soap11", "spyne.protocol.soap.soap11.invalid",
+              "spyne.protocol.xml", "spyne.protocol.xml.invalid", "spyne.protocol._inbase",
+              "spyne.protocol._outbase", "spyne.application", "spyne.application.server",
+              "spyne.server.wsgi"):
+    logging.getLogger(_name).setLevel(logging.CRITICAL)
+
+DEFAULT_CHANGES_LIMIT = 100
+MAX_CHANGES_LIMIT = 1000
+SHOP_ID_KEY = "gateway.shop_id"
+_CURSOR_PREFIX = "c1:"
+
+
+def _gateway(ctx):
+    return ctx.app.gateway
+
+
+def _shop(ctx) -> str:
+    return ctx.transport.req_env[SHOP_ID_KEY]
+
+
+def guarded(fn: Callable) -> Callable:
+    """Domain errors -> declared faults; database trouble -> Server.Unavailable; never a trace."""
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        try:
+            return fn(ctx, *args)
+        except f.ShopFault:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every error becomes a fault
+            raise to_fault(exc) from None
+
+    return wrapper
+
+
+def operation(*params: Any, **options: Any) -> Callable:
+    """@rpc on a guarded function (Spyne reads the argument names, so pass them on)."""
+
+    def decorate(fn: Callable) -> Callable:
+        names = fn.__code__.co_varnames[1:fn.__code__.co_argcount]
+        return rpc(*params, _args=names, **options)(guarded(fn))
+
+    return decorate
+
+
+def to_fault(exc: Exception) -> f.ShopFault:
+    from gateway.service.court_dunning import DunningRefused
+
+    if isinstance(exc, ValidationFailed):
+        return f.ValidationErrorFault.of(exc.errors)
+    if isinstance(exc, NotFound):
+        return f.NotFoundFault(str(exc))
+    if isinstance(exc, DunningRefused):
+        reasons = [(r.code.value, r.message) for r in exc.preflight.reasons]
+        return f.DunningRefusedFault(str(exc), f.refusal_detail(reasons))
+    if isinstance(exc, Conflict):
+        return f.ConflictFault(str(exc))
+    if isinstance(exc, use_cases.UnknownShop):
+        return f.AuthenticationFailedFault(f.AUTH_MESSAGE)
+    if isinstance(exc, DomainError):
+        return f.ConflictFault(str(exc))
+    if isinstance(exc, (DBAPIError, PoolTimeout, DatabaseUnavailable)):
+        # The type only: a driver message may quote the statement's parameters.
+        log.error("database unavailable", error=type(exc).__name__)
+        return f.UnavailableFault("the gateway's database is unavailable; retry later")
+    log.error("unexpected error in operation", error=type(exc).__name__)
+    fault = f.ShopFault("internal error; the gateway logged it under this request's "
+                        "correlation id")
+    return fault
+
+
+# -- mapping: contract -> domain ------------------------------------------------------------
+def _money(value: Decimal | None) -> Decimal | None:
+    assert value is None or isinstance(value, Decimal), "money must arrive as Decimal"
+    return value
+
+
+def content_of(claim: t.Claim) -> ClaimContent:
+    d = claim.debtor
+    debtor = Debtor(
+        kind=DebtorKind(d.kind), last_name=d.lastName, first_name=d.firstName,
+        salutation=Salutation(d.salutation) if d.salutation else Salutation.UNKNOWN,
+        company=d.company, legal_form=d.legalForm, care_of=d.careOf, street=d.street,
+        house_number=d.houseNumber, postcode=d.postcode, city=d.city,
+        country=d.country if d.country is not None else "DE", email=d.email, phone=d.phone,
+        mobile=d.mobile, date_of_birth=d.dateOfBirth, customer_id=d.customerId)
+    return ClaimContent(
+        shop_claim_id=claim.shopClaimId, claim_type=ClaimType(claim.claimType),
+        reason=claim.reason or "", principal=_money(claim.principal),
+        dunning_fees=_money(claim.dunningFees) if claim.dunningFees is not None else Decimal("0.00"),
+        date_of_origin=claim.dateOfOrigin, due_date=claim.dueDate,
+        date_of_last_reminder=claim.dateOfLastReminder, note=claim.note,
+        counter_performance_rendered=bool(claim.counterPerformanceRendered),
+        debtor=debtor, currency=claim.currency if claim.currency is not None else "EUR")
+
+
+# -- mapping: domain -> contract ------------------------------------------------------------
+def receipt(claim: Claim, created: bool) -> t.ClaimReceipt:
+    return t.ClaimReceipt(claimId=claim.id, shopClaimId=claim.shop_claim_id,
+                          status=claim.state.value, agencyFileNumber=claim.agency_file_number,
+                          created=created)
+
+
+def claim_out(content: ClaimContent) -> t.Claim:
+    d = content.debtor
+    return t.Claim(
+        shopClaimId=content.shop_claim_id, claimType=content.claim_type.value,
+        reason=content.reason, principal=content.principal, dunningFees=content.dunning_fees,
+        currency=content.currency, dateOfOrigin=content.date_of_origin, dueDate=content.due_date,
+        dateOfLastReminder=content.date_of_last_reminder, note=content.note,
+        counterPerformanceRendered=content.counter_performance_rendered,
+        debtor=t.Debtor(customerId=d.customer_id, kind=d.kind.value, salutation=d.salutation.value,
+                        firstName=d.first_name, lastName=d.last_name, company=d.company,
+                        legalForm=d.legal_form, careOf=d.care_of, street=d.street,
+                        houseNumber=d.house_number, postcode=d.postcode, city=d.city,
+                        country=d.country, email=d.email, phone=d.phone, mobile=d.mobile,
+                        dateOfBirth=d.date_of_birth))
+
+
+def view_of(claim: Claim) -> t.ClaimView:
+    from gateway.service.court_dunning import court_deadlines_for
+
+    a = claim.accounting
+    court = claim.court
+    deadlines = court_deadlines_for(claim)
+    known = any((court.dunning_order_issued_on, court.dunning_order_served_on,
+                 court.enforcement_order_issued_on, deadlines.objection_period_ends_on,
+                 deadlines.enforcement_order_deadline, deadlines.limitation_suspension_ends_on))
+    return t.ClaimView(
+        claim=claim_out(claim.content), claimId=claim.id, state=claim.state.value,
+        agencyFileNumber=claim.agency_file_number, agencyStatusCode=claim.agency_status_code,
+        agencyStatusText=claim.agency_status_text,
+        accounting=t.Accounting(
+            totalDebts=a.total_debts, paid=a.paid, outstanding=a.outstanding,
+            currentPayout=a.current_payout, sumPayout=a.sum_payout,
+            payouts=[t.Payout(paidOutOn=p.paid_out_on, amount=p.amount, number=p.number)
+                     for p in a.payouts] or None),
+        rejectionReasons=list(claim.rejection_reasons) or None,
+        deadlines=t.Deadlines(
+            dunningOrderIssuedOn=court.dunning_order_issued_on,
+            dunningOrderServedOn=court.dunning_order_served_on,
+            enforcementOrderIssuedOn=court.enforcement_order_issued_on,
+            objectionPeriodEndsOn=deadlines.objection_period_ends_on,
+            enforcementOrderDeadline=deadlines.enforcement_order_deadline,
+            limitationSuspensionEndsOn=deadlines.limitation_suspension_ends_on) if known else None,
+        createdAt=claim.created_at, lastUpdate=claim.updated_at)
+
+
+def event_of(event: ClaimEvent) -> t.HistoryEvent:
+    details = [t.Detail(name=k, value=v if isinstance(v, str) else json.dumps(v, default=str))
+               for k, v in sorted(event.details.items())]
+    return t.HistoryEvent(at=event.at, actor=str(event.actor), what=event.what,
+                          stateBefore=event.state_before.value if event.state_before else None,
+                          stateAfter=event.state_after.value, details=details or None)
+
+
+def preflight_of(p) -> t.CourtDunningPreflight:
+    return t.CourtDunningPreflight(
+        allowed=p.allowed,
+        reasons=[t.Finding(code=r.code.value, message=r.message) for r in p.reasons],
+        warnings=[t.Finding(code=w.code.value, message=w.message) for w in p.warnings],
+        limitationEndsOn=p.limitation_ends_on, court=p.court, courtFee=p.court_fee,
+        catalogueNumber=p.catalogue_number, catalogueLabel=p.catalogue_label)
+
+
+def encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{seq}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int:
+    """The shop's event sequence number behind a cursor; empty = from the beginning."""
+    if not cursor:
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not raw.startswith(_CURSOR_PREFIX):
+            raise ValueError
+        seq = int(raw[len(_CURSOR_PREFIX):])
+        if seq < 0:
+            raise ValueError
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationFailed([FieldError("since", "is not a cursor this gateway issued; "
+                                           "pass nextCursor from the previous answer")]) from None
+    return seq
+
+
+def _required_id(value: str | None, path: str = "shopClaimId") -> str:
+    if not value or not value.strip():
+        raise ValidationFailed([FieldError(path, "is required")])
+    return value
+
+
+def _item_errors(index: int, errors: list[FieldError]) -> list[FieldError]:
+    prefix = f"claims[{index}]"
+    return [FieldError(prefix + e.path[len("claim"):] if e.path.startswith("claim.") else
+                       f"{prefix}.{e.path}", e.message) for e in errors]
+
+
+def _item_error(index: int, shop_claim_id: str | None, exc: Exception,
+                prefixed: bool = False) -> t.ClaimResult:
+    fault = to_fault(exc)
+    if isinstance(fault, f.UnavailableFault):
+        raise fault  # the database is gone: the whole call fails, the shop retries it
+    field_errors = []
+    if isinstance(exc, ValidationFailed):
+        field_errors = exc.errors if prefixed else _item_errors(index, exc.errors)
+    message = f.validation_message(field_errors) if field_errors else fault.faultstring
+    return t.ClaimResult(index=index, shopClaimId=shop_claim_id, error=t.ItemError(
+        code=fault.faultcode, message=message,
+        fieldErrors=[t.FieldError(path=e.path, message=e.message) for e in field_errors] or None))
+
+
+_REQ_ID = Unicode(min_occurs=1, nillable=False)
+_OPT_TEXT = Unicode(min_occurs=0, nillable=False)
+_RECEIPT_FAULTS = f.COMMON + [f.NotFoundFault, f.ConflictFault]
+
+
+class ShopService(ServiceBase):
+    @operation(t.Claim.customize(min_occurs=1, nillable=False), _returns=t.ClaimReceipt.customize(min_occurs=1, nillable=False),
+         _out_variable_name="receipt", _throws=f.COMMON + [f.ConflictFault])
+    def SubmitClaim(ctx, claim):
+        result = use_cases.submit_claim(_gateway(ctx).uow, _shop(ctx), content_of(claim))
+        return receipt(result.claim, result.created)
+
+    @operation(t.ClaimList.customize(min_occurs=1, nillable=False), _returns=t.ClaimResultList.customize(min_occurs=1, nillable=False),
+         _out_variable_name="results", _throws=f.COMMON)
+    def SubmitClaims(ctx, claims):
+        env = ctx.transport.req_env
+        items = list(claims or [])
+        # The middleware took items the schema refused out of the batch (with their errors).
+        indices = env.get(BATCH_INDICES_KEY) or list(range(len(items)))
+        refused = env.get(BATCH_ERRORS_KEY) or {}
+        if len(items) + len(refused) > t.MAX_BATCH:
+            raise ValidationFailed([FieldError("claims", f"at most {t.MAX_BATCH} claims per call, "
+                                               f"got {len(items) + len(refused)}")])
+        uow, shop = _gateway(ctx).uow, _shop(ctx)
+        results = [_item_error(index, None, ValidationFailed(errors), prefixed=True)
+                   for index, errors in refused.items()]
+        for index, item in zip(indices, items):
+            try:
+                done = use_cases.submit_claim(uow, shop, content_of(item))
+                results.append(t.ClaimResult(index=index, shopClaimId=item.shopClaimId,
+                                             receipt=receipt(done.claim, done.created)))
+            except Exception as exc:  # noqa: BLE001 - one bad item does not fail the others
+                results.append(_item_error(index, item.shopClaimId, exc))
+        results.sort(key=lambda r: r.index)
+        return results
+
+    @operation(_REQ_ID, _returns=t.ClaimView.customize(min_occurs=1, nillable=False), _out_variable_name="claim", _throws=_RECEIPT_FAULTS)
+    def GetClaim(ctx, shopClaimId):
+        return view_of(use_cases.get_claim(_gateway(ctx).read_uow, _shop(ctx),
+                                           _required_id(shopClaimId)))
+
+    @operation(_REQ_ID, _returns=t.ClaimHistory.customize(min_occurs=1, nillable=False), _out_variable_name="history",
+         _throws=_RECEIPT_FAULTS)
+    def GetClaimHistory(ctx, shopClaimId):
+        claim, events = use_cases.get_history(_gateway(ctx).read_uow, _shop(ctx),
+                                              _required_id(shopClaimId))
+        return t.ClaimHistory(shopClaimId=claim.shop_claim_id,
+                              events=[event_of(e) for e in events])
+
+    @operation(_OPT_TEXT, Integer(min_occurs=0, nillable=False), _returns=t.ClaimChanges.customize(min_occurs=1, nillable=False),
+         _out_variable_name="result", _throws=f.COMMON)
+    def ListClaimChanges(ctx, since, limit):
+        after = decode_cursor(since)
+        limit = DEFAULT_CHANGES_LIMIT if limit is None else limit
+        if not 1 <= limit <= MAX_CHANGES_LIMIT:
+            raise ValidationFailed([FieldError("limit", f"must be between 1 and "
+                                               f"{MAX_CHANGES_LIMIT}, got {limit}")])
+        changes = use_cases.list_changes(_gateway(ctx).read_uow, _shop(ctx), after, limit)
+        last = changes[-1].seq if changes else after
+        return t.ClaimChanges(
+            changes=[t.ClaimChange(sequence=c.seq, shopClaimId=c.shop_claim_id,
+                                   event=event_of(c.event)) for c in changes],
+            nextCursor=encode_cursor(last))
+
+    @operation(_REQ_ID, _OPT_TEXT, _returns=t.ClaimReceipt.customize(min_occurs=1, nillable=False), _out_variable_name="receipt",
+         _throws=_RECEIPT_FAULTS)
+    def CancelClaim(ctx, shopClaimId, reason):
+        if reason is not None and len(reason) > 1000:
+            raise ValidationFailed([FieldError("reason", "must be at most 1000 characters")])
+        claim = use_cases.cancel_claim(_gateway(ctx).uow, _shop(ctx), _required_id(shopClaimId),
+                                       reason)
+        return receipt(claim, False)
+
+    @operation(_REQ_ID, Date(min_occurs=1, nillable=False),
+         t.Money.customize(min_occurs=1, nillable=False), _returns=t.ClaimReceipt.customize(min_occurs=1, nillable=False),
+         _out_variable_name="receipt", _throws=_RECEIPT_FAULTS)
+    def ReportDirectPayment(ctx, shopClaimId, paidOn, amount):
+        claim = use_cases.report_direct_payment(_gateway(ctx).uow, _shop(ctx),
+                                                _required_id(shopClaimId), paidOn,
+                                                _money(amount))
+        return receipt(claim, False)
+
+    @operation(_REQ_ID, _returns=t.CourtDunningPreflight.customize(min_occurs=1, nillable=False), _out_variable_name="preflight",
+         _throws=_RECEIPT_FAULTS)
+    def CheckCourtDunningOrder(ctx, shopClaimId):
+        from gateway.service.court_dunning import check_court_dunning
+
+        return preflight_of(check_court_dunning(_gateway(ctx).read_uow, _shop(ctx),
+                                                _required_id(shopClaimId)))
+
+    @operation(_REQ_ID, t.InstructionEnum(min_occurs=1, nillable=False), _REQ_ID, _OPT_TEXT,
+         _returns=t.ClaimReceipt.customize(min_occurs=1, nillable=False), _out_variable_name="receipt",
+         _throws=_RECEIPT_FAULTS + [f.DunningRefusedFault])
+    def RequestCourtDunningOrder(ctx, shopClaimId, instruction, requestedBy, note):
+        from gateway.service.court_dunning import request_court_dunning
+
+        if note is not None and len(note) > 2000:
+            raise ValidationFailed([FieldError("note", "must be at most 2000 characters")])
+        claim, _preflight = request_court_dunning(
+            _gateway(ctx).uow, _shop(ctx), _required_id(shopClaimId),
+            CourtDunningInstruction(instruction), requestedBy, note)
+        return receipt(claim, False)
+
+
+OPERATIONS = ("SubmitClaim", "SubmitClaims", "GetClaim", "GetClaimHistory", "ListClaimChanges",
+              "CancelClaim", "ReportDirectPayment", "CheckCourtDunningOrder",
+              "RequestCourtDunningOrder")
+
+
+def build_application(gateway: Any) -> Application:
+    """A Spyne Application bound to one Gateway (several may run in one process).
+
+    No Spyne validator: the middleware validates each body against the same schema
+    with lxml first, so it can name every offending field by path.
+    """
+    app = Application([ShopService], tns=t.NAMESPACE, name=t.SERVICE_NAME,
+                      in_protocol=Soap11(validator=None), out_protocol=Soap11())
+    app.gateway = gateway
+    return app
+
+
+def interface_document(application: Application, url: str) -> bytes:
+    """The WSDL for the service with `url` as the endpoint address (built once, at start-up)."""
+    from spyne.interface.wsdl import Wsdl11
+
+    wsdl = Wsdl11(application.interface)
+    wsdl.build_interface_document(url)
+    return wsdl.get_interface_document()
