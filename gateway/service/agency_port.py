@@ -44,6 +44,9 @@ class AgencyStatus:
     state: ClaimState | None
     at: datetime | None = None
     details: str | None = None
+    # The CourtDates field this code dates (e.g. "dunning_order_served_on"), as the
+    # agency's mapping says; the date itself is the ISO date in details.
+    court_date: str | None = None
 
 
 @dataclass(frozen=True)

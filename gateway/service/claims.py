@@ -5,14 +5,15 @@ and commits claim + history event + outbox row together.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Callable
 
 from gateway.domain.errors import Conflict, DomainError, FieldError, NotFound, ValidationFailed
 from gateway.domain.fingerprint import content_fingerprint
-from gateway.domain.lifecycle import ClaimState, can_transition
+from gateway.domain.lifecycle import COURT_STAGES, ClaimState, can_transition
 from gateway.domain.model import (Actor, ActorKind, Claim, ClaimContent, ClaimEvent, CourtDates)
 from gateway.domain.validation import validate_claim
 
@@ -152,29 +153,40 @@ def apply_agency_status(claim: Claim, status: AgencyStatus, now: datetime) -> bo
     return changed
 
 
+# Where no mapping names the court date of a code, the state implies it.
+_COURT_DATE_OF_STATE = {
+    ClaimState.DUNNING_ORDER_ISSUED: "dunning_order_issued_on",
+    ClaimState.DUNNING_ORDER_SERVED: "dunning_order_served_on",
+    ClaimState.ENFORCEMENT_ORDER_ISSUED: "enforcement_order_issued_on",
+}
+_STALLED = "procedure_stalled_on"
+_ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+
+
 def _track_court_dates(claim: Claim, status: AgencyStatus, now: datetime) -> None:
-    on = _reported_date(status, now)
+    """Record the court dates the deadlines derive from.
+
+    The first issued/served/enforcement date of a procedure stays (a repeated
+    report changes nothing); a stall is dated anew each time, and the procedure
+    moving on again ends the stall (limitation suspension starts over).
+    """
+    field = status.court_date or _COURT_DATE_OF_STATE.get(status.state)
     court = claim.court
-    if status.state is ClaimState.DUNNING_ORDER_ISSUED and not court.dunning_order_issued_on:
-        court = CourtDates(on, court.dunning_order_served_on, court.enforcement_order_issued_on,
-                           court.procedure_stalled_on)
-    elif status.state is ClaimState.DUNNING_ORDER_SERVED and not court.dunning_order_served_on:
-        court = CourtDates(court.dunning_order_issued_on, on, court.enforcement_order_issued_on,
-                           court.procedure_stalled_on)
-    elif status.state is ClaimState.ENFORCEMENT_ORDER_ISSUED and not court.enforcement_order_issued_on:
-        court = CourtDates(court.dunning_order_issued_on, court.dunning_order_served_on, on,
-                           court.procedure_stalled_on)
+    if status.state in COURT_STAGES and field != _STALLED and court.procedure_stalled_on:
+        court = replace(court, procedure_stalled_on=None)
+    if field and (field == _STALLED or getattr(court, field) is None):
+        court = replace(court, **{field: _reported_date(status, now)})
     claim.update_court_dates(court)
 
 
 def _reported_date(status: AgencyStatus, now: datetime) -> date:
     """The agency's date for the event: an ISO date in the details, else the change time."""
-    if status.details:
-        for token in status.details.replace(",", " ").split():
-            try:
-                return date.fromisoformat(token[:10])
-            except ValueError:
-                continue
+    found = _ISO_DATE.search(status.details or "")
+    if found:
+        try:
+            return date.fromisoformat(found.group(1))
+        except ValueError:
+            pass
     return (status.at or now).date()
 
 

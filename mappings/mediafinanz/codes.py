@@ -70,8 +70,10 @@ def text_for(code: int) -> str | None:
 
 def to_status(file_number: str, code: int, text: str | None, details: str | None = None,
               at: datetime | None = None) -> AgencyStatus:
+    entry = status_table().get(int(code))
     return AgencyStatus(file_number=str(file_number), code=int(code), text=text,
-                        state=state_for(int(code)), at=at, details=details or None)
+                        state=state_for(int(code)), at=at, details=details or None,
+                        court_date=entry.court_date if entry else None)
 
 
 def status_from_answer(file_number: str, answer: Mapping) -> AgencyStatus:

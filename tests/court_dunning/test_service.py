@@ -14,6 +14,7 @@ from gateway.service import claims as claim_service
 from gateway.service import court_dunning as uc
 from gateway.service.agency_port import AgencyStatus
 from gateway.store.unit_of_work import SqlUnitOfWork
+from mappings.mediafinanz.codes import to_status
 from tests.factories import NOW, content, person
 
 from .helpers import add_shop, audit_rows, counts, outbox_rows, submitted_claim
@@ -284,16 +285,26 @@ def apply(gateway, code, state, details):
         uow.commit()
 
 
-@pytest.mark.xfail(strict=True, reason="apply_agency_status tracks court dates by state; 11313 "
-                   "'Verfahren ruht' maps to NEEDS_REVIEW, so procedure_stalled_on stays unset "
-                   "(reported to the lead; drop this marker when the sync sets it)")
 def test_a_stalled_procedure_starts_the_limitation_suspension_deadline(gateway, shop):
     submitted_claim(gateway)
     request(gateway)
-    apply(gateway, 11313, ClaimState.NEEDS_REVIEW, "Verfahren ruht seit 2026-10-01")
+    # The agency's mapping says which court date a code carries (11313: the stall).
+    with gateway.uow() as uow:
+        claim = uow.claims.get("shop-a", "INV-2026-0001", for_update=True)
+        claim_service.apply_agency_status(
+            claim, to_status("12345678901", 11313, None, "Verfahren ruht seit 2026-10-01"), NOW)
+        uow.commit()
     stored = claim_service.get_claim(gateway.read_uow, "shop-a", "INV-2026-0001")
+    assert stored.state is ClaimState.NEEDS_REVIEW
     assert stored.court.procedure_stalled_on == date(2026, 10, 1)
     assert uc.court_deadlines_for(stored).limitation_suspension_ends_on == date(2027, 4, 1)
+    # The procedure moving on (objection -> lawsuit) ends the stall.
+    with gateway.uow() as uow:
+        claim = uow.claims.get("shop-a", "INV-2026-0001", for_update=True)
+        claim_service.apply_agency_status(claim, to_status("12345678901", 11310, None), NOW)
+        uow.commit()
+    stored = claim_service.get_claim(gateway.read_uow, "shop-a", "INV-2026-0001")
+    assert stored.court.procedure_stalled_on is None
 
 
 def test_preflight_json_matches_the_domain_result(gateway, shop):
