@@ -11,6 +11,7 @@ def _register_optional() -> None:
 
     for module, attr in (("gateway.cli.agency_sim", "command"),
                          ("gateway.cli.dunning", "command"),
+                         ("gateway.cli.serve", "command"),
                          ("gateway.cli.sync", "command"),
                          ("gateway.cli.worker", "command"),
                          ("gateway.cli.outbox", "command"),):

@@ -370,6 +370,27 @@ def interface_document(application: Application, url: str) -> bytes:
     """The WSDL for the service with `url` as the endpoint address (built once, at start-up)."""
     from spyne.interface.wsdl import Wsdl11
 
+    from lxml import etree
+
     wsdl = Wsdl11(application.interface)
     wsdl.build_interface_document(url)
-    return wsdl.get_interface_document()
+    root = etree.fromstring(wsdl.get_interface_document())
+    # Spyne emits types and messages in set order, which changes from process to process;
+    # sort them so the published document (and its committed copy) is stable.
+    xs = "{http://www.w3.org/2001/XMLSchema}"
+    for schema in root.iter(f"{xs}schema"):
+        _sort_children(schema, lambda el: (el.tag != f"{xs}import", el.tag, el.get("name") or ""))
+    _sort_children(root, lambda el: (_WSDL_ORDER.get(etree.QName(el).localname, 9),
+                                     el.get("name") or "" if el.tag.endswith("message") else ""))
+    return etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8")
+
+
+_WSDL_ORDER = {"documentation": 0, "types": 1, "message": 2, "portType": 3, "binding": 4,
+               "service": 5}
+
+
+def _sort_children(parent, key) -> None:
+    children = [c for c in parent if isinstance(c.tag, str)]
+    for child in children:
+        parent.remove(child)
+    parent.extend(sorted(children, key=key))  # sorted() is stable: same-key order is kept

@@ -1,0 +1,108 @@
+"""`gateway serve`: the shop SOAP facade under waitress, plus the in-process parts.
+
+waitress: pure Python, a thread pool and no fork, so the outbox worker and the agency
+simulator run as threads beside it; it buffers request bodies up to a set size and
+refuses larger ones before the app sees them.
+"""
+from __future__ import annotations
+
+import signal
+import threading
+
+import click
+
+from gateway import logs
+
+from .base import cli, settings_of  # noqa: F401  (cli: the lead registers this command)
+
+log = logs.get_logger("gateway.serve")
+
+
+def _start_worker(gw, agency_url: str | None):
+    try:
+        import gateway.dispatch as dispatch
+    except ImportError:
+        dispatch = None
+    start = getattr(dispatch, "start_in_process", None)
+    if start is None:
+        log.warning("no outbox worker runs in this process: gateway.dispatch.start_in_process "
+                    "is not available; claims stay queued until a worker runs")
+        return None
+    handle = start(gw, agency_url=agency_url)
+    log.info("outbox worker started in-process", agency_url=agency_url)
+    return handle
+
+
+def make_server(app, settings, host: str, port: int):
+    from waitress import create_server
+
+    # waitress itself refuses bodies beyond the batch limit (plus room for headers of the
+    # envelope); below that the facade answers a RequestTooLarge SOAP fault.
+    return create_server(app, host=host, port=port, threads=settings.server_threads,
+                         max_request_body_size=settings.max_batch_body_bytes + 65536,
+                         connection_limit=1000, backlog=1024, channel_timeout=60,
+                         clear_untrusted_proxy_headers=True, ident="inkasso-gateway")
+
+
+@click.command("serve")
+@click.option("--host", default=None, help="Address to listen on (default: GATEWAY_HOST).")
+@click.option("--port", type=int, default=None, help="Port to listen on (default: GATEWAY_PORT).")
+@click.pass_context
+def command(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Run the shop SOAP facade (/soap/shop, ?wsdl, /healthz, /metrics) until SIGINT/SIGTERM."""
+    from gateway import app as gateway_app
+    from gateway.shop_api import build_wsgi_app
+
+    settings = settings_of(ctx)
+    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    if overrides:
+        settings = settings.replace(**overrides)
+    simulator = None
+    agency_url = settings.agency_url or None
+    if settings.simulator_in_process:
+        from gateway.agencies.simulator import start_simulator
+
+        simulator = start_simulator()
+        agency_url = simulator.url
+        log.warning("SIMULATED SANDBOX AGENCY in use: claims go to an in-process agency "
+                    "simulator, not to a real collection agency", agency_url=agency_url)
+    stoppers = []
+    try:
+        gw = gateway_app.build(settings)  # refuses an out-of-date schema
+        stoppers.append(gw.close)
+        app = build_wsgi_app(gw)
+        if settings.run_worker:
+            worker = _start_worker(gw, agency_url)
+            if worker is not None:
+                stoppers.insert(0, worker.stop)
+        else:
+            log.info("no outbox worker in this process (GATEWAY_RUN_WORKER=false)")
+        server = make_server(app, settings, settings.host, settings.port)
+        _stop_on_signals(server)
+        log.info("shop facade listening", url=f"http://{settings.host}:{server.effective_port}"
+                 "/soap/shop", wsdl=app.endpoint + "?wsdl", database=gw.engine.url.render_as_string(
+                     hide_password=True), threads=settings.server_threads)
+        server.run()
+    finally:
+        for stop in stoppers:
+            try:
+                stop()
+            except Exception as exc:  # noqa: BLE001 - shut the rest down anyway
+                log.warning("error while stopping", error=type(exc).__name__)
+        if simulator is not None:
+            simulator.stop()
+        log.info("shop facade stopped")
+
+
+def _stop_on_signals(server) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def stop(signum, _frame):
+        log.info("shutting down", signal=signal.Signals(signum).name)
+        # Leave the asyncore loop: close the listening socket, then let run() return.
+        server.close()
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
