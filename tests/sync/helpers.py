@@ -63,5 +63,10 @@ def count(gw, table) -> int:
         return conn.execute(select(func.count()).select_from(table)).scalar_one()
 
 
+def claim_ids(gw) -> list[int]:
+    with gw.engine.connect() as conn:
+        return conn.execute(select(tables.claims.c.id).order_by(tables.claims.c.id)).scalars().all()
+
+
 def event_count(gw) -> int:
     return count(gw, tables.claim_events)

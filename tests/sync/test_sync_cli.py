@@ -9,13 +9,13 @@ import sys
 import time
 
 import pytest
-from sqlalchemy import select
 
 from gateway.agencies.simulator import start_simulator
 from gateway.store import tables
 from gateway.sync import FULL_CHECKPOINT
 from gateway.sync.store import load_checkpoint
-from tests.sync.helpers import (CLIENTS, add_shops, count, event_count, seed, status_events)
+from tests.sync.helpers import (CLIENTS, add_shops, claim_ids, count, event_count, seed,
+                                status_events)
 
 
 def command(db_url: str, agency_url: str, *args: str) -> list[str]:
@@ -80,9 +80,7 @@ def test_full_sync_killed_mid_run_resumes_from_its_checkpoint(gateway, db_url, t
         add_shops(gateway, "shop-a")
         made = seed(gateway, slow, "shop-a", 80)
         slow.advance(2)
-        with gateway.engine.connect() as conn:
-            ids = conn.execute(select(tables.claims.c.id).order_by(tables.claims.c.id)
-                               ).scalars().all()
+        ids = claim_ids(gateway)
         proc = subprocess.Popen(command(db_url, slow.url, "--full", "--concurrency", "2",
                                         "--max-rps", "0"),
                                 env=environment(db_url, slow.url), stdout=subprocess.DEVNULL,

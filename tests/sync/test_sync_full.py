@@ -3,13 +3,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import select
 
 from gateway.domain.lifecycle import ClaimState
-from gateway.store import tables
 from gateway.sync import FULL_CHECKPOINT
 from gateway.sync.store import load_checkpoint, save_checkpoint
-from tests.sync.helpers import add_shops, history, seed, status_events, sync
+from tests.sync.helpers import add_shops, claim_ids, history, seed, status_events, sync
 
 
 def test_full_sync_takes_status_and_accounting_from_the_agency(gateway, sim):
@@ -73,8 +71,7 @@ def test_rerun_resumes_after_the_checkpoint_and_finishes(gateway, sim):
     add_shops(gateway, "shop-a")
     made = seed(gateway, sim, "shop-a", 6)
     sim.advance(2)
-    with gateway.engine.connect() as conn:
-        ids = conn.execute(select(tables.claims.c.id).order_by(tables.claims.c.id)).scalars().all()
+    ids = claim_ids(gateway)
     # What a run killed after the first three claims leaves behind.
     save_checkpoint(gateway.engine, FULL_CHECKPOINT, {"after_id": ids[2]})
 
@@ -92,8 +89,7 @@ def test_agency_going_away_mid_run_keeps_the_checkpoint_then_the_rerun_finishes(
     add_shops(gateway, "shop-a")
     made = seed(gateway, sim, "shop-a", 30)
     sim.advance(2)
-    with gateway.engine.connect() as conn:
-        ids = conn.execute(select(tables.claims.c.id).order_by(tables.claims.c.id)).scalars().all()
+    ids = claim_ids(gateway)
     # Five claims are answered (a zero-delay "latency" fault answers normally), then the
     # agency answers 503 to all 3 tries of the next 20 claims: the breaker stops the run.
     sim.inject("latency", "getClaimStatus", count=5, delay_s=0.0)
