@@ -33,6 +33,7 @@ class Outcome:
     reasons: tuple[str, ...] = ()
     file_number: str | None = None
     status: AgencyStatus | None = None  # what the agency reported after the call, if asked
+    claim: Claim | None = None  # as read before the call (the recorder saves it optimistically)
     correlation_id: str = ""
     duration_s: float = 0.0
     extra: dict = field(default_factory=dict)

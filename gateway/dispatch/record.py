@@ -6,6 +6,7 @@ recorded on its own so one bad row cannot hold back the others.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Sequence
@@ -18,6 +19,7 @@ from gateway.domain.lifecycle import ClaimState
 from gateway.domain.model import MessageKind
 from gateway.service.claims import apply_agency_status
 from gateway.store import outbox_store as store
+from gateway.service.unit_of_work import ConcurrentUpdate
 from gateway.store.unit_of_work import SqlUnitOfWork
 
 from .delivery import AUTH_FAILED, DELIVERED, REJECTED, TRANSIENT, UNDELIVERABLE, Outcome
@@ -65,17 +67,26 @@ def record_batch(uow_factory: Callable[[], SqlUnitOfWork], outcomes: Sequence[Ou
     try:
         with uow_factory() as uow:
             at = now()
+            # Delivered rows complete in one statement; only those still ours change claims.
+            delivered = [o for o in ordered if o.kind == DELIVERED]
+            ours = store.complete_many(uow.conn, [o.row.id for o in delivered], worker_id, at)
             for outcome in ordered:
-                _record(uow, outcome, worker_id, policy, at)
+                if outcome.kind != DELIVERED:
+                    _record(uow, outcome, worker_id, policy, at)
+                elif outcome.row.id in ours:
+                    _apply_delivered(uow, outcome, at, fresh=False)
+                else:
+                    outcome.extra["lease_lost"] = True
             uow.commit()
         _log_all(ordered)
         return
     except Exception as exc:  # noqa: BLE001 - fall back to one transaction per row
-        if len(ordered) == 1:
+        if len(ordered) == 1 and not isinstance(exc, ConcurrentUpdate):
             _unrecorded(ordered[0], exc)
             return
-        log.warning("outbox_batch_retried_per_row", rows=len(ordered), error=type(exc).__name__)
+        log.info("outbox_batch_retried_per_row", rows=len(ordered), error=type(exc).__name__)
     for outcome in ordered:
+        outcome.extra.pop("lease_lost", None)
         try:
             with uow_factory() as uow:
                 _record(uow, outcome, worker_id, policy, now())
@@ -99,7 +110,7 @@ def _record(uow: SqlUnitOfWork, outcome: Outcome, worker_id: str, policy: RetryP
         if not store.complete(conn, row.id, worker_id, at):
             outcome.extra["lease_lost"] = True
             return
-        _apply_delivered(uow, outcome, at)
+        _apply_delivered(uow, outcome, at, fresh=True)
     elif outcome.kind == REJECTED:
         if not store.fail(conn, row.id, worker_id, at, outcome.error or "rejected"):
             outcome.extra["lease_lost"] = True
@@ -130,11 +141,19 @@ def _record(uow: SqlUnitOfWork, outcome: Outcome, worker_id: str, policy: RetryP
         raise ValueError(f"unknown outcome {outcome.kind!r}")
 
 
-def _apply_delivered(uow: SqlUnitOfWork, outcome: Outcome, at: datetime) -> None:
+def _apply_delivered(uow: SqlUnitOfWork, outcome: Outcome, at: datetime, *, fresh: bool) -> None:
     row = outcome.row
     if row.kind not in (MessageKind.SUBMIT_CLAIM.value, MessageKind.CANCEL_CLAIM.value):
         return  # payment and hand-over: the claim already shows them; the sync reports effects
-    claim = uow.claims.get_by_id(row.claim_id, for_update=True)
+    if fresh or outcome.claim is None:
+        claim = uow.claims.get_by_id(row.claim_id, for_update=True)
+    else:
+        # The claim as the delivery read it, saved with its version check: if anyone changed
+        # it since, ConcurrentUpdate sends the batch down the per-row path, which re-reads.
+        # Saves a locking read per row (the no-op benchmark's 1,000 rows/s needs it).
+        claim = outcome.claim
+        uow.claims.add(claim)
+        _debtor_unchanged(uow, claim)
     if claim is None:
         return
     try:
@@ -155,8 +174,20 @@ def _apply_delivered(uow: SqlUnitOfWork, outcome: Outcome, at: datetime) -> None
                   state=claim.state.value, error=str(exc))
 
 
+def _debtor_unchanged(uow: SqlUnitOfWork, claim) -> None:
+    # The repository rewrites a debtor it did not load itself; this one is untouched.
+    loaded = getattr(uow.claims, "_loaded_debtors", None)
+    if isinstance(loaded, dict):
+        loaded[claim.id] = claim.debtor
+
+
 def _log_all(outcomes: Sequence[Outcome]) -> None:
+    # structlog runs its processors (redaction regexes) before the level check: skip the
+    # per-row info lines early when they would be dropped anyway.
+    info = logging.getLogger("gateway.dispatch").isEnabledFor(logging.INFO)
     for o in outcomes:
+        if not info and o.kind in (DELIVERED, TRANSIENT) and not o.extra.get("dead"):
+            continue
         fields = dict(outbox_id=o.row.id, claim_id=o.row.claim_id, kind=o.row.kind,
                       attempt=o.row.attempts, outcome=o.kind, correlation_id=o.correlation_id,
                       duration_ms=round(o.duration_s * 1000, 1), **o.extra)

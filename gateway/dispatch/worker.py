@@ -26,6 +26,7 @@ import structlog
 from gateway.service.agency_port import AgencyCredentials, AgencyError, AgencyPort
 from gateway.store import outbox_store as store
 from gateway.store.outbox_store import OutboxRow
+from gateway.store.repositories import SqlClaimRepository, SqlShopRepository
 
 from .delivery import AUTH_FAILED, TRANSIENT, Outcome, deliver, describe
 from .metrics import register_outbox_metrics
@@ -73,6 +74,8 @@ class Dispatcher:
         self._done: queue.Queue[Outcome] = queue.Queue()
         self._stop = threading.Event()
         self._in_flight = 0
+        self._local = threading.local()
+        self._connections: list = []
         self.delivered = 0  # rows recorded (any outcome), for benchmarks and tests
 
     # -- control -----------------------------------------------------------------
@@ -93,6 +96,7 @@ class Dispatcher:
             self._loop(pool)
         finally:
             pool.shutdown(wait=True)
+            self._close_connections()
             self._record_ready(block_s=0)
             if self.sqlite:
                 self._release_lock()
@@ -164,13 +168,50 @@ class Dispatcher:
         self._done.put(outcome)
 
     def _deliver_row(self, row: OutboxRow) -> Outcome:
-        with self.gw.read_uow() as uow:
-            claim = uow.claims.get_by_id(row.claim_id)
-            creds = self._credentials(uow, row.shop_id)
+        conn = self._thread_connection()
+        try:
+            with conn.begin():
+                reader = _Reader(conn)
+                claim = reader.claims.get_by_id(row.claim_id)
+                creds = self._credentials(reader, row.shop_id)
+        except Exception:
+            self._drop_thread_connection()
+            raise
         if isinstance(creds, AgencyError):
             return Outcome(row, AUTH_FAILED, describe(creds))
         # The read transaction is closed: nothing is held open during the agency call.
-        return deliver(self.agency, row, claim, creds, initial_status=self.initial_status)
+        outcome = deliver(self.agency, row, claim, creds, initial_status=self.initial_status)
+        outcome.claim = claim
+        return outcome
+
+    def _thread_connection(self):
+        # One connection per pool thread, kept between rows: a pool checkout per row
+        # (with its pre-ping) costs as much CPU as the read itself.
+        conn = getattr(self._local, "conn", None)
+        if conn is None or conn.closed:
+            conn = self.gw.engine.connect().execution_options(sqlite_begin="DEFERRED")
+            self._local.conn = conn
+            with self._creds_lock:
+                self._connections.append(conn)
+        return conn
+
+    def _drop_thread_connection(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - it is being thrown away
+                pass
+
+    def _close_connections(self) -> None:
+        with self._creds_lock:
+            conns, self._connections = self._connections, []
+        for conn in conns:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001
+                pass
 
     def _credentials(self, uow, shop_id: str) -> AgencyCredentials | AgencyError:
         # Cached briefly: one lookup per shop, not per row; a fixed key is used within seconds.
@@ -211,6 +252,14 @@ class Dispatcher:
                 store.release_worker_lock(conn, self.worker_id)
         except Exception:  # noqa: BLE001 - it expires anyway
             pass
+
+
+class _Reader:
+    """The read side of a unit of work on a kept connection (claims and shops only)."""
+
+    def __init__(self, conn):
+        self.claims = SqlClaimRepository(conn, [])
+        self.shops = SqlShopRepository(conn)
 
 
 class InProcessWorker:

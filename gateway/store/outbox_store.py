@@ -109,6 +109,18 @@ def complete(conn: Connection, row_id: int, worker_id: str, now: datetime) -> bo
     return _finish(conn, row_id, worker_id, now, DONE, None)
 
 
+def complete_many(conn: Connection, row_ids: list[int], worker_id: str,
+                  now: datetime) -> set[int]:
+    """done for many rows in one statement; returns the ids that were still this worker's."""
+    if not row_ids:
+        return set()
+    rows = conn.execute(update(outbox).where(
+        outbox.c.id.in_(row_ids), outbox.c.state == PENDING, outbox.c.leased_by == worker_id)
+        .values(state=DONE, leased_until=None, leased_by=None, updated_at=now, completed_at=now)
+        .returning(outbox.c.id)).scalars().all()
+    return set(rows)
+
+
 def fail(conn: Connection, row_id: int, worker_id: str, now: datetime, error: str) -> bool:
     """failed: permanent, an operator decides (`gateway outbox retry`)."""
     return _finish(conn, row_id, worker_id, now, FAILED, error)
