@@ -74,8 +74,6 @@ class Dispatcher:
         self._done: queue.Queue[Outcome] = queue.Queue()
         self._stop = threading.Event()
         self._in_flight = 0
-        self._local = threading.local()
-        self._connections: list = []
         self.delivered = 0  # rows recorded (any outcome), for benchmarks and tests
 
     # -- control -----------------------------------------------------------------
@@ -96,7 +94,6 @@ class Dispatcher:
             self._loop(pool)
         finally:
             pool.shutdown(wait=True)
-            self._close_connections()
             self._record_ready(block_s=0)
             if self.sqlite:
                 self._release_lock()
@@ -168,50 +165,17 @@ class Dispatcher:
         self._done.put(outcome)
 
     def _deliver_row(self, row: OutboxRow) -> Outcome:
-        conn = self._thread_connection()
-        try:
+        with self.gw.engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
             with conn.begin():
                 reader = _Reader(conn)
                 claim = reader.claims.get_by_id(row.claim_id)
                 creds = self._credentials(reader, row.shop_id)
-        except Exception:
-            self._drop_thread_connection()
-            raise
         if isinstance(creds, AgencyError):
             return Outcome(row, AUTH_FAILED, describe(creds))
         # The read transaction is closed: nothing is held open during the agency call.
         outcome = deliver(self.agency, row, claim, creds, initial_status=self.initial_status)
         outcome.claim = claim
         return outcome
-
-    def _thread_connection(self):
-        # One connection per pool thread, kept between rows: a pool checkout per row
-        # (with its pre-ping) costs as much CPU as the read itself.
-        conn = getattr(self._local, "conn", None)
-        if conn is None or conn.closed:
-            conn = self.gw.engine.connect().execution_options(sqlite_begin="DEFERRED")
-            self._local.conn = conn
-            with self._creds_lock:
-                self._connections.append(conn)
-        return conn
-
-    def _drop_thread_connection(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        self._local.conn = None
-        if conn is not None:
-            try:
-                conn.close()
-            except Exception:  # noqa: BLE001 - it is being thrown away
-                pass
-
-    def _close_connections(self) -> None:
-        with self._creds_lock:
-            conns, self._connections = self._connections, []
-        for conn in conns:
-            try:
-                conn.close()
-            except Exception:  # noqa: BLE001
-                pass
 
     def _credentials(self, uow, shop_id: str) -> AgencyCredentials | AgencyError:
         # Cached briefly: one lookup per shop, not per row; a fixed key is used within seconds.
