@@ -50,13 +50,13 @@ def submit_claim(uow_factory: UnitOfWorkFactory, shop_id: str, content: ClaimCon
         raise ValidationFailed(errors)
     for _attempt in range(2):
         with uow_factory() as uow:
-            shop = uow.shops.get(shop_id)
-            if shop is None:
+            agency = uow.shops.agency_of(shop_id)
+            if agency is None:
                 raise UnknownShop(f"unknown shop {shop_id!r}")
-            existing = uow.claims.get(shop_id, content.shop_claim_id)
-            if existing is not None:
-                return _resubmission(uow, existing, content)
-            claim = Claim.receive(shop_id, content, shop.agency, now)
+            found = uow.claims.find(shop_id, content.shop_claim_id)
+            if found is not None:
+                return _resubmission(uow, found, content)
+            claim = Claim.receive(shop_id, content, agency, now)
             uow.claims.add(claim)
             try:
                 uow.commit()
@@ -66,11 +66,12 @@ def submit_claim(uow_factory: UnitOfWorkFactory, shop_id: str, content: ClaimCon
     raise Conflict(f"claim {content.shop_claim_id!r} is being written concurrently; retry")
 
 
-def _resubmission(uow: UnitOfWork, existing: Claim, content: ClaimContent) -> Receipt:
-    if uow.claims.fingerprint(existing.id) != content_fingerprint(content):
+def _resubmission(uow: UnitOfWork, found: tuple[int, str], content: ClaimContent) -> Receipt:
+    claim_id, fingerprint = found
+    if fingerprint != content_fingerprint(content):
         raise Conflict(f"claim {content.shop_claim_id!r} was already submitted with different "
                        "content; use a new shopClaimId or cancel the old claim")
-    return Receipt(existing, created=False)
+    return Receipt(uow.claims.get_by_id(claim_id), created=False)
 
 
 def get_claim(uow_factory: UnitOfWorkFactory, shop_id: str, shop_claim_id: str) -> Claim:

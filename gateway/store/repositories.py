@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Iterator
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
@@ -20,6 +20,17 @@ from gateway.service.unit_of_work import ClaimChange, ConcurrentUpdate, Duplicat
 
 from .tables import claim_events, claims, debtors, shops
 
+# Hot statements built once: SQLAlchemy then compiles and cache-keys them once,
+# instead of on every submit.
+_SHOP_AGENCY = select(shops.c.agency).where(shops.c.id == bindparam("shop_id"))
+_TAKE_SEQS = (update(shops).where(shops.c.id == bindparam("shop_id"))
+              .values(last_event_seq=shops.c.last_event_seq + bindparam("count"))
+              .returning(shops.c.last_event_seq))
+_FIND_CLAIM = select(claims.c.id, claims.c.content_hash).where(
+    claims.c.shop_id == bindparam("shop_id"), claims.c.shop_claim_id == bindparam("shop_claim_id"))
+_INSERT_CLAIM = insert(claims)
+_INSERT_DEBTOR = insert(debtors)
+_INSERT_EVENT = insert(claim_events)
 _DEBTOR_FIELDS = ("customer_id", "first_name", "last_name", "company", "legal_form", "care_of",
                   "street", "house_number", "postcode", "city", "country", "email", "phone",
                   "mobile", "date_of_birth")
@@ -62,12 +73,12 @@ class SqlShopRepository:
     def update_settings(self, shop_id: str, **values: Any) -> None:
         self.conn.execute(update(shops).where(shops.c.id == shop_id).values(**values))
 
+    def agency_of(self, shop_id: str) -> str | None:
+        return self.conn.execute(_SHOP_AGENCY, {"shop_id": shop_id}).scalar_one_or_none()
+
     def take_event_seqs(self, shop_id: str, count: int) -> int:
         """Reserve count sequence numbers; returns the first. Locks the shop row until commit."""
-        last = self.conn.execute(
-            update(shops).where(shops.c.id == shop_id)
-            .values(last_event_seq=shops.c.last_event_seq + count)
-            .returning(shops.c.last_event_seq)).scalar_one()
+        last = self.conn.execute(_TAKE_SEQS, {"shop_id": shop_id, "count": count}).scalar_one()
         return last - count + 1
 
 
@@ -97,6 +108,12 @@ class SqlClaimRepository:
                            for_update: bool = False) -> Claim | None:
         return self._one(and_(claims.c.agency == agency,
                               claims.c.agency_file_number == file_number), for_update)
+
+    def find(self, shop_id: str, shop_claim_id: str) -> tuple[int, str] | None:
+        """(claim id, content fingerprint) of a shop's claim, without loading it."""
+        row = self.conn.execute(_FIND_CLAIM, {"shop_id": shop_id,
+                                              "shop_claim_id": shop_claim_id}).first()
+        return (row.id, row.content_hash) if row else None
 
     def fingerprint(self, claim_id: int) -> str:
         return self.conn.execute(
@@ -154,22 +171,28 @@ class SqlClaimRepository:
         self.seen.append(claim)
 
     def insert(self, claim: Claim) -> None:
-        values = _claim_values(claim)
+        """Insert a new claim and its debtor.
+
+        A taken shop claim id raises DuplicateKey and leaves the transaction
+        unusable (no savepoint: it would cost two round trips on every submit);
+        the caller rolls back and answers it as a resubmission.
+        """
+        params = _claim_values(claim)
+        params.update(shop_id=claim.shop_id, shop_claim_id=claim.shop_claim_id,
+                      content_hash=content_fingerprint(claim.content),
+                      created_at=claim.created_at, version=1)
         try:
-            with self.conn.begin_nested():
-                claim.id = self.conn.execute(insert(claims).values(
-                    shop_id=claim.shop_id, shop_claim_id=claim.shop_claim_id,
-                    content_hash=content_fingerprint(claim.content),
-                    created_at=claim.created_at, version=1, **values)).inserted_primary_key[0]
+            # Parameters, not .values(): one cached statement instead of a new one per call.
+            claim.id = self.conn.execute(_INSERT_CLAIM, params).inserted_primary_key[0]
         except IntegrityError:
             raise DuplicateKey(
                 f"shop {claim.shop_id!r} already has a claim {claim.shop_claim_id!r}") from None
         claim.version = 1
         debtor = claim.debtor
         self._loaded_debtors[claim.id] = debtor
-        self.conn.execute(insert(debtors).values(
+        self.conn.execute(_INSERT_DEBTOR, dict(
             claim_id=claim.id, kind=debtor.kind.value, salutation=debtor.salutation.value,
-            **{f: getattr(debtor, f) for f in _DEBTOR_FIELDS}))
+            anonymised_at=None, **{f: getattr(debtor, f) for f in _DEBTOR_FIELDS}))
 
     def update(self, claim: Claim) -> None:
         values = _claim_values(claim)
@@ -195,7 +218,7 @@ class SqlClaimRepository:
         self._loaded_debtors[claim.id] = debtor
 
     def insert_events(self, claim: Claim, first_seq: int) -> None:
-        self.conn.execute(insert(claim_events), [
+        self.conn.execute(_INSERT_EVENT, [
             dict(claim_id=claim.id, shop_id=claim.shop_id, shop_seq=first_seq + i, at=e.at,
                  actor_kind=e.actor.kind.value, actor_id=e.actor.id, what=e.what,
                  state_before=e.state_before.value if e.state_before else None,

@@ -1,6 +1,7 @@
 """The SQL unit of work: one connection, one transaction, claim + events + outbox together."""
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,25 @@ from .outbox_store import insert_messages
 from .repositories import SqlClaimRepository, SqlShopRepository
 
 
+_SQLITE_WRITERS: dict[str, threading.RLock] = {}
+_SQLITE_WRITERS_GUARD = threading.Lock()
+
+
+def _sqlite_writer_lock(engine: Engine) -> threading.RLock | None:
+    """One lock per SQLite file: this process's writers queue here, in order.
+
+    SQLite admits one writer at a time. Threads that race for BEGIN IMMEDIATE
+    land in SQLite's busy handler, which sleeps in growing steps (up to 100 ms)
+    and gives a long latency tail; a lock hands the database over at once.
+    Writers in other processes still wait through the busy timeout.
+    """
+    if engine.dialect.name != "sqlite":
+        return None
+    key = str(engine.url)
+    with _SQLITE_WRITERS_GUARD:
+        return _SQLITE_WRITERS.setdefault(key, threading.RLock())
+
+
 class SqlUnitOfWork:
     """Use as `with uow_factory() as uow: ...; uow.commit()`. Leaving without commit rolls back."""
 
@@ -23,13 +43,21 @@ class SqlUnitOfWork:
         self.read_only = read_only
         self.conn: Connection | None = None
         self._seen: list[Claim] = []
+        self._writer_lock = None if read_only else _sqlite_writer_lock(engine)
 
     def __enter__(self) -> "SqlUnitOfWork":
-        conn = self.engine.connect()
-        if self.read_only:
-            conn = conn.execution_options(sqlite_begin="DEFERRED")
-        self.conn = conn
-        self._tx = conn.begin()
+        if self._writer_lock is not None:
+            self._writer_lock.acquire()
+        try:
+            conn = self.engine.connect()
+            if self.read_only:
+                conn = conn.execution_options(sqlite_begin="DEFERRED")
+            self.conn = conn
+            self._tx = conn.begin()
+        except BaseException:
+            if self._writer_lock is not None:
+                self._writer_lock.release()
+            raise
         self._seen = []
         self.claims = SqlClaimRepository(conn, self._seen)
         self.shops = SqlShopRepository(conn)
@@ -42,6 +70,8 @@ class SqlUnitOfWork:
         finally:
             self.conn.close()
             self.conn = None
+            if self._writer_lock is not None:
+                self._writer_lock.release()
 
     def commit(self) -> None:
         if self.read_only:
@@ -56,20 +86,21 @@ class SqlUnitOfWork:
         self._tx.rollback()
 
     def _flush(self) -> None:
-        # Take each shop's event numbers first: it locks the shop row, so every
-        # transaction that writes events for a shop queues on the same lock in
-        # the same order, and a shop's changes feed commits in sequence order.
         touched = _unique(self._seen)
+        for claim in touched:
+            if claim.id is None:
+                self.claims.insert(claim)
+            else:
+                self.claims.update(claim)
+        # Event numbers last: taking them locks the shop row until commit, so a
+        # shop's events commit in sequence order (the changes feed never skips
+        # one), and the lock is held only for the last inserts and the commit.
         by_shop: dict[str, int] = {}
         for claim in touched:
             if claim.pending_events:
                 by_shop[claim.shop_id] = by_shop.get(claim.shop_id, 0) + len(claim.pending_events)
         next_seq = {shop: self.shops.take_event_seqs(shop, n) for shop, n in sorted(by_shop.items())}
         for claim in touched:
-            if claim.id is None:
-                self.claims.insert(claim)
-            else:
-                self.claims.update(claim)
             if claim.pending_events:
                 self.claims.insert_events(claim, next_seq[claim.shop_id])
                 next_seq[claim.shop_id] += len(claim.pending_events)
