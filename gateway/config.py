@@ -6,6 +6,7 @@ ConfigError naming the setting, which the CLI prints as one line.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -126,6 +127,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("outbox_max_age_s", _float_between(60.0, 30 * 86400.0), 3 * 86400.0,
             "age after which a retrying outbox row is dead"),
     Setting("metrics_enabled", _bool, True, "serve /metrics"),
+    Setting("secret_key", _text, "",
+            "installation secret for WS-Security PasswordDigest (per-shop digest secrets derive "
+            "from it); empty = PasswordDigest refused", secret=True),
+    Setting("simulator_speed", _float_between(0.0, 1000.0), 0.1,
+            "simulated agency days per second of the in-process simulator"),
+    Setting("sync_interval_s", _float_between(0.0, 86400.0), None,
+            "`gateway serve` runs the changes sync every N seconds in-process; default: 10 with "
+            "the in-process simulator, 0 (off: cron/systemd runs `gateway sync`) otherwise"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -151,6 +160,21 @@ class Settings:
     outbox_max_attempts: int
     outbox_max_age_s: float
     metrics_enabled: bool
+    secret_key: str
+    simulator_speed: float
+    sync_interval_s: float | None
+
+    def __repr__(self) -> str:  # settings get logged and printed: never their secrets
+        shown = {s.name: ("***" if s.secret and getattr(self, s.name) else getattr(self, s.name))
+                 for s in SETTINGS}
+        shown["database_url"] = re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", self.database_url)
+        return f"Settings({shown})"
+
+    @property
+    def in_process_sync_interval(self) -> float:
+        if self.sync_interval_s is not None:
+            return self.sync_interval_s
+        return 10.0 if self.simulator_in_process else 0.0
 
     @property
     def is_sqlite(self) -> bool:

@@ -63,7 +63,7 @@ def command(ctx: click.Context, host: str | None, port: int | None) -> None:
     if settings.simulator_in_process:
         from gateway.agencies.simulator import start_simulator
 
-        simulator = start_simulator()
+        simulator = start_simulator(speed=settings.simulator_speed)
         agency_url = simulator.url
         log.warning("SIMULATED SANDBOX AGENCY in use: claims go to an in-process agency "
                     "simulator, not to a real collection agency", agency_url=agency_url)
@@ -78,6 +78,13 @@ def command(ctx: click.Context, host: str | None, port: int | None) -> None:
                 stoppers.insert(0, worker.stop)
         else:
             log.info("no outbox worker in this process (GATEWAY_RUN_WORKER=false)")
+        if settings.in_process_sync_interval > 0 and agency_url:
+            from gateway.sync.periodic import PeriodicSync
+
+            sync = PeriodicSync(gw, gateway_app.build_agency(settings, agency_url),
+                                settings.in_process_sync_interval).start()
+            stoppers.insert(0, sync.stop)
+            log.info("changes sync runs in-process", every_s=settings.in_process_sync_interval)
         server = make_server(app, settings, settings.host, settings.port)
         # Everything built so far lives as long as the process: keep the garbage collector
         # from scanning it again on every full collection (shorter pauses under load).

@@ -25,10 +25,11 @@ from zeep.exceptions import Fault
 from zeep.transports import Transport
 
 from gateway import app as gateway_app
-from gateway import logs
 from gateway.config import Settings, load
 from gateway.domain.lifecycle import ClaimState
 from gateway.domain.model import CourtDunningInstruction
+
+from gateway.sync.periodic import PeriodicSync
 
 from .data import DemoClaim, demo_claims
 
@@ -101,21 +102,9 @@ class Parts:
         self.worker = start_in_process(self.gw, agency_url=self.simulator.url, concurrency=8)
         self._stops.insert(0, self.worker.stop)
         self.base_url = f"http://127.0.0.1:{port}"
-        self._sync_stop = threading.Event()
-        self.agency = gateway_app.build_agency(self.settings, self.simulator.url)
-        sync = threading.Thread(target=self._sync_loop, name="demo-sync", daemon=True)
-        sync.start()
-        self._stops.insert(0, lambda: (self._sync_stop.set(), sync.join(10)))
-
-    def _sync_loop(self) -> None:
-        """The nightly sync, every second: simulated days pass in seconds here."""
-        from gateway.sync.run import run_sync
-
-        def credentials(uow, shop_id):
-            return gateway_app.credentials_for(self.settings, uow, shop_id)
-
-        while not self._sync_stop.wait(1.0):
-            run_sync(self.gw, self.agency, credentials, correlation_id=logs.new_correlation_id())
+        # The nightly sync, every second: simulated days pass in seconds here.
+        agency = gateway_app.build_agency(self.settings, self.simulator.url)
+        self._stops.insert(0, PeriodicSync(self.gw, agency, 1.0).start().stop)
 
     def stop(self) -> None:
         for stop in self._stops:
