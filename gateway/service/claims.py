@@ -50,16 +50,16 @@ def submit_claim(uow_factory: UnitOfWorkFactory, shop_id: str, content: ClaimCon
         raise ValidationFailed(errors)
     for _attempt in range(2):
         with uow_factory() as uow:
-            agency = uow.shops.agency_of(shop_id)
-            if agency is None:
+            # One statement for both: the shop's agency and an earlier claim under this id.
+            looked_up = uow.shops.submit_lookup(shop_id, content.shop_claim_id)
+            if looked_up is None:
                 raise UnknownShop(f"unknown shop {shop_id!r}")
-            found = uow.claims.find(shop_id, content.shop_claim_id)
+            agency, found = looked_up
             if found is not None:
                 return _resubmission(uow, found, content)
             claim = Claim.receive(shop_id, content, agency, now)
-            uow.claims.add(claim)
             try:
-                uow.commit()
+                uow.commit_new_claim(claim)
             except DuplicateKey:
                 continue  # a concurrent request stored it first: answer as a resubmission
             return Receipt(claim, created=True)

@@ -18,7 +18,7 @@ from gateway.domain.shop import Shop
 from gateway.service.agency_port import AgencyCredentials
 from gateway.service.unit_of_work import ClaimChange, ConcurrentUpdate, DuplicateKey
 
-from .tables import claim_events, claims, debtors, shops
+from .tables import claim_events, claims, debtors, outbox, shops
 
 # Hot statements built once: SQLAlchemy then compiles and cache-keys them once,
 # instead of on every submit.
@@ -34,6 +34,49 @@ _INSERT_EVENT = insert(claim_events)
 _DEBTOR_FIELDS = ("customer_id", "first_name", "last_name", "company", "legal_form", "care_of",
                   "street", "house_number", "postcode", "city", "country", "email", "phone",
                   "mobile", "date_of_birth")
+
+# SubmitClaim's lookup in one statement: the shop's agency (no row: unknown shop) and the
+# claim it may already have under that shop claim id.
+_SUBMIT_LOOKUP = (
+    select(shops.c.agency, claims.c.id, claims.c.content_hash)
+    .select_from(shops.outerjoin(claims, and_(
+        claims.c.shop_id == shops.c.id, claims.c.shop_claim_id == bindparam("shop_claim_id"))))
+    .where(shops.c.id == bindparam("shop_id")))
+
+
+def _typed(prefix: str, column) -> Any:
+    return bindparam(prefix + column.name, type_=column.type)
+
+
+# PostgreSQL: a new claim, its debtor and its first outbox message in ONE statement (one
+# round trip instead of three); data-modifying CTEs, so not for SQLite.
+_NEW_CLAIM_CTE = insert(claims).values(
+    {c.name: _typed("c_", c) for c in claims.c if c.name != "id"}
+).returning(claims.c.id).cte("new_claim")
+_NEW_DEBTOR_CTE = insert(debtors).from_select(
+    [c.name for c in debtors.c],
+    select(_NEW_CLAIM_CTE.c.id, *[_typed("d_", c) for c in debtors.c if c.name != "claim_id"])
+).cte("new_debtor")
+_OUTBOX_COLUMNS = ("shop_id", "kind", "payload", "state", "attempts", "available_at",
+                   "created_at", "updated_at")
+_INSERT_CLAIM_DEBTOR_MESSAGE = insert(outbox).from_select(
+    ["claim_id", *_OUTBOX_COLUMNS],
+    select(_NEW_CLAIM_CTE.c.id, *[_typed("o_", outbox.c[n]) for n in _OUTBOX_COLUMNS])
+).returning(outbox.c.claim_id).add_cte(_NEW_DEBTOR_CTE)
+
+# PostgreSQL: the shop's next sequence number and the event that carries it in ONE
+# statement. The UPDATE locks the shop row until COMMIT (events commit in sequence
+# order); one statement keeps the lock over a single round trip plus the COMMIT.
+_NEXT_SEQ_CTE = (update(shops).where(shops.c.id == bindparam("seq_shop_id"))
+                 .values(last_event_seq=shops.c.last_event_seq + 1)
+                 .returning(shops.c.last_event_seq).cte("next_seq"))
+_EVENT_COLUMNS = ("claim_id", "shop_id", "at", "actor_kind", "actor_id", "what", "state_before",
+                  "state_after", "details")
+_INSERT_EVENT_NEXT_SEQ = insert(claim_events).from_select(
+    ["shop_seq", *_EVENT_COLUMNS],
+    select(_NEXT_SEQ_CTE.c.last_event_seq,
+           *[_typed("e_", claim_events.c[n]) for n in _EVENT_COLUMNS])
+).returning(claim_events.c.shop_seq)
 
 
 class SqlShopRepository:
@@ -80,6 +123,15 @@ class SqlShopRepository:
         """Reserve count sequence numbers; returns the first. Locks the shop row until commit."""
         last = self.conn.execute(_TAKE_SEQS, {"shop_id": shop_id, "count": count}).scalar_one()
         return last - count + 1
+
+    def submit_lookup(self, shop_id: str,
+                      shop_claim_id: str) -> tuple[str, tuple[int, str] | None] | None:
+        """(agency, (id, fingerprint) of the shop's claim or None); None for an unknown shop."""
+        row = self.conn.execute(_SUBMIT_LOOKUP, {"shop_id": shop_id,
+                                                 "shop_claim_id": shop_claim_id}).first()
+        if row is None:
+            return None
+        return row.agency, ((row.id, row.content_hash) if row.id is not None else None)
 
 
 def _shop(row: Row) -> Shop:
@@ -224,6 +276,40 @@ class SqlClaimRepository:
                  state_before=e.state_before.value if e.state_before else None,
                  state_after=e.state_after.value, details=e.details)
             for i, e in enumerate(claim.pending_events)])
+
+    def insert_new_with_message(self, claim: Claim) -> None:
+        """PostgreSQL: insert a new claim, its debtor and its one outbox message at once.
+
+        A taken shop claim id raises DuplicateKey (see insert)."""
+        (message,) = claim.pending_messages
+        debtor, at = claim.debtor, claim.updated_at
+        params = {"c_" + k: v for k, v in _claim_values(claim).items()}
+        params.update(c_shop_id=claim.shop_id, c_shop_claim_id=claim.shop_claim_id,
+                      c_content_hash=content_fingerprint(claim.content),
+                      c_created_at=claim.created_at, c_version=1,
+                      d_kind=debtor.kind.value, d_salutation=debtor.salutation.value,
+                      d_anonymised_at=None, o_shop_id=claim.shop_id, o_kind=message.kind.value,
+                      o_payload=message.payload, o_state="pending", o_attempts=0,
+                      o_available_at=at, o_created_at=at, o_updated_at=at)
+        params.update({"d_" + f: getattr(debtor, f) for f in _DEBTOR_FIELDS})
+        try:
+            claim.id = self.conn.execute(_INSERT_CLAIM_DEBTOR_MESSAGE, params).scalar_one()
+        except IntegrityError:
+            raise DuplicateKey(
+                f"shop {claim.shop_id!r} already has a claim {claim.shop_claim_id!r}") from None
+        claim.version = 1
+        self._loaded_debtors[claim.id] = debtor
+
+    def insert_event_next_seq(self, claim: Claim) -> None:
+        """PostgreSQL: take the shop's next sequence number for the claim's one pending event.
+
+        Locks the shop row until commit, like SqlShopRepository.take_event_seqs."""
+        (e,) = claim.pending_events
+        self.conn.execute(_INSERT_EVENT_NEXT_SEQ, dict(
+            seq_shop_id=claim.shop_id, e_claim_id=claim.id, e_shop_id=claim.shop_id, e_at=e.at,
+            e_actor_kind=e.actor.kind.value, e_actor_id=e.actor.id, e_what=e.what,
+            e_state_before=e.state_before.value if e.state_before else None,
+            e_state_after=e.state_after.value, e_details=e.details)).scalar_one()
 
 
 def _claim_values(claim: Claim) -> dict[str, Any]:

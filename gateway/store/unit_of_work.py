@@ -85,6 +85,26 @@ class SqlUnitOfWork:
     def rollback(self) -> None:
         self._tx.rollback()
 
+    def commit_new_claim(self, claim: Claim) -> None:
+        """add(claim) + commit() for a claim just received: the same rows, fewer statements.
+
+        On PostgreSQL claim + debtor + outbox row go in one statement, then the event with
+        the shop's next sequence number in another: the shop row stays locked for one round
+        trip and the COMMIT instead of three and the COMMIT (one bench shop: every
+        submit queues on that lock). Elsewhere, or for an unusual claim, the general path.
+        """
+        if (self.read_only or self.engine.dialect.name != "postgresql" or self._seen
+                or len(claim.pending_events) != 1 or len(claim.pending_messages) != 1):
+            self.claims.add(claim)
+            self.commit()
+            return
+        self._seen.append(claim)
+        self.claims.insert_new_with_message(claim)
+        self.claims.insert_event_next_seq(claim)
+        self._tx.commit()
+        claim.pending_events.clear()
+        claim.pending_messages.clear()
+
     def _flush(self) -> None:
         touched = _unique(self._seen)
         for claim in touched:
