@@ -6,7 +6,7 @@ import click
 from gateway import app
 from gateway.service.shops import KNOWN_AGENCIES, add_shop, update_shop
 
-from .base import cli, settings_of
+from .base import cli, fail, settings_of
 
 SEATS = ("BW", "BY", "BE", "BB", "HB", "HH", "HE", "MV", "NI", "NW", "NW-KOELN", "RP", "SL", "SN",
          "ST", "SH", "TH")
@@ -63,6 +63,31 @@ def set_(ctx, shop_id, password, seat, agency_client_id, agency_client_key, sand
         gw.close()
     click.echo(f"shop {shop_id}: changed {', '.join(changed)}" if changed
                else f"shop {shop_id}: nothing to change")
+
+
+@shops.command("digest-secret")
+@click.argument("shop_id")
+@click.pass_context
+def digest_secret(ctx, shop_id) -> None:
+    """Print the secret SHOP_ID uses for WS-Security PasswordDigest (needs GATEWAY_SECRET_KEY).
+
+    It derives from the installation key and the shop's password hash, so changing the
+    shop's password changes it.
+    """
+    from gateway.shop_api.auth import digest_secret_for
+
+    settings = settings_of(ctx)
+    if not settings.secret_key:
+        fail("GATEWAY_SECRET_KEY is not set: PasswordDigest is off on this installation", 2)
+    gw = app.build(settings)
+    try:
+        with gw.read_uow() as uow:
+            stored = uow.shops.password_hash(shop_id)
+    finally:
+        gw.close()
+    if stored is None:
+        fail(f"no shop {shop_id!r}")
+    click.echo(digest_secret_for(settings.secret_key, shop_id, stored))
 
 
 @shops.command("list")
