@@ -69,5 +69,5 @@ def credentials_for(settings: Settings, uow: UnitOfWork, shop_id: str) -> Agency
         client_id, client_key = next(iter(DEFAULT_CLIENTS.items()))
         return AgencyCredentials(str(client_id), client_key, sandbox=True)
     raise MissingAgencyCredentials(
-        f"shop {shop_id!r} has no agency credentials (client id and key): add them, then "
-        "run `gateway outbox retry`")
+        f"shop {shop_id!r} has no agency credentials (client id and key): add them with "
+        f"`gateway shops set {shop_id} --agency-client-id ID --agency-client-key KEY`")

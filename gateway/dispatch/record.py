@@ -77,7 +77,7 @@ def record_batch(uow_factory: Callable[[], SqlUnitOfWork], outcomes: Sequence[Ou
                     _apply_delivered(uow, outcome, at, fresh=False)
                 else:
                     outcome.extra["lease_lost"] = True
-            uow.commit()
+            uow.commit_batch()
         _log_all(ordered)
         return
     except Exception as exc:  # noqa: BLE001 - fall back to one transaction per row
@@ -152,8 +152,7 @@ def _apply_delivered(uow: SqlUnitOfWork, outcome: Outcome, at: datetime, *, fres
         # it since, ConcurrentUpdate sends the batch down the per-row path, which re-reads.
         # Saves a locking read per row (the no-op benchmark's 1,000 rows/s needs it).
         claim = outcome.claim
-        uow.claims.add(claim)
-        _debtor_unchanged(uow, claim)
+        uow.claims.adopt(claim)
     if claim is None:
         return
     try:
@@ -172,13 +171,6 @@ def _apply_delivered(uow: SqlUnitOfWork, outcome: Outcome, at: datetime, *, fres
         claim.agency_file_number = claim.agency_file_number or outcome.file_number
         log.error("outbox_claim_update_refused", outbox_id=row.id, claim_id=row.claim_id,
                   state=claim.state.value, error=str(exc))
-
-
-def _debtor_unchanged(uow: SqlUnitOfWork, claim) -> None:
-    # The repository rewrites a debtor it did not load itself; this one is untouched.
-    loaded = getattr(uow.claims, "_loaded_debtors", None)
-    if isinstance(loaded, dict):
-        loaded[claim.id] = claim.debtor
 
 
 def _log_all(outcomes: Sequence[Outcome]) -> None:

@@ -62,6 +62,19 @@ def insert_messages(conn: Connection, claim: Claim, at: datetime) -> None:
         for m in claim.pending_messages])
 
 
+_INSERT_OUTBOX = insert(outbox)
+
+
+def insert_messages_many(conn: Connection, claims: list[Claim]) -> None:
+    """insert_messages for many claims in one statement (each at its updated_at)."""
+    rows = [dict(claim_id=claim.id, shop_id=claim.shop_id, kind=m.kind.value, payload=m.payload,
+                 state=PENDING, attempts=0, available_at=claim.updated_at,
+                 created_at=claim.updated_at, updated_at=claim.updated_at)
+            for claim in claims for m in claim.pending_messages]
+    if rows:
+        conn.execute(_INSERT_OUTBOX, rows)
+
+
 # -- the dispatcher's side ---------------------------------------------------------
 def lease(conn: Connection, worker_id: str, limit: int, lease_s: float,
           now: datetime) -> list[OutboxRow]:

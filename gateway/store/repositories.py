@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Iterator
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import Boolean, and_, bindparam, case, func, insert, null, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
@@ -141,12 +141,36 @@ def _shop(row: Row) -> Shop:
                 created_at=row.created_at)
 
 
+# A batch of claims by id in one query (the dispatcher records outcomes in batches).
+_CLAIMS_BY_IDS = (select(claims, *[debtors.c[f] for f in _DEBTOR_FIELDS], debtors.c.kind,
+                         debtors.c.salutation).join(debtors, debtors.c.claim_id == claims.c.id)
+                  .where(claims.c.id.in_(bindparam("ids", expanding=True))))
+_CLAIMS_BY_IDS_FOR_UPDATE = _CLAIMS_BY_IDS.with_for_update(of=claims)
+# What an agency answer changes on a claim (state, file number, status, reasons), with
+# the same version check and closed_at rule as update(); the other ~25 columns are
+# left alone, which is only right when they are as loaded (update_many checks that).
+_P_UPDATED_AT = bindparam("p_updated_at", type_=claims.c.updated_at.type)
+_SAVE_PROGRESS = (
+    update(claims)
+    .where(claims.c.id == bindparam("p_id"), claims.c.version == bindparam("p_version"))
+    .values(state=bindparam("p_state", type_=claims.c.state.type),
+            agency_file_number=bindparam("p_file_number", type_=claims.c.agency_file_number.type),
+            agency_status_code=bindparam("p_status_code", type_=claims.c.agency_status_code.type),
+            agency_status_text=bindparam("p_status_text", type_=claims.c.agency_status_text.type),
+            rejection_reasons=bindparam("p_reasons", type_=claims.c.rejection_reasons.type),
+            closed_at=case((bindparam("p_closed", type_=Boolean()),
+                            func.coalesce(claims.c.closed_at, _P_UPDATED_AT)), else_=null()),
+            updated_at=_P_UPDATED_AT, version=claims.c.version + 1))
+
+
 class SqlClaimRepository:
     def __init__(self, conn: Connection, seen: list[Claim]):
         self.conn = conn
         self.seen = seen
         # The debtor object as loaded: the debtors row is rewritten only when it changed.
         self._loaded_debtors: dict[int, Debtor] = {}
+        # Content, accounting and court dates as loaded by get_many/adopt (update_many).
+        self._loaded_parts: dict[int, tuple] = {}
 
     # -- reads ----------------------------------------------------------------
     def get(self, shop_id: str, shop_claim_id: str, *, for_update: bool = False) -> Claim | None:
@@ -276,6 +300,80 @@ class SqlClaimRepository:
                  state_before=e.state_before.value if e.state_before else None,
                  state_after=e.state_after.value, details=e.details)
             for i, e in enumerate(claim.pending_events)])
+
+    # -- batches (the dispatcher records many outcomes in one transaction) ----------
+    def get_many(self, claim_ids, *, for_update: bool = False) -> dict[int, Claim]:
+        """Claims by id in one query; ids without a claim are absent from the result."""
+        ids = sorted(set(claim_ids))
+        if not ids:
+            return {}
+        query = _CLAIMS_BY_IDS_FOR_UPDATE if for_update else _CLAIMS_BY_IDS
+        found: dict[int, Claim] = {}
+        for row in self.conn.execute(query, {"ids": ids}):
+            claim = _claim(row)
+            self.seen.append(claim)
+            self._remember(claim)
+            found[claim.id] = claim
+        return found
+
+    def adopt(self, claim: Claim) -> None:
+        """Save at commit a claim read on another connection and not changed since.
+
+        Its version check still guards against anyone else's change in between;
+        as loaded, it may be saved with update_many's narrow statement.
+        """
+        self.seen.append(claim)
+        self._remember(claim)
+
+    def _remember(self, claim: Claim) -> None:
+        self._loaded_debtors[claim.id] = claim.debtor
+        self._loaded_parts[claim.id] = (claim.content, claim.accounting, claim.court)
+
+    def update_many(self, batch: list[Claim]) -> None:
+        """update() for many claims, in order.
+
+        A claim loaded by get_many or adopt whose content, accounting and court dates
+        are still the loaded objects gets only its progress columns written, many in
+        one executemany; any other claim goes through update(). Raises
+        ConcurrentUpdate when a claim changed since it was read, like update().
+        """
+        loaded = self._loaded_parts
+        narrow: list[Claim] = []
+        for claim in batch:
+            parts = loaded.get(claim.id)
+            if (parts is not None and parts[0] is claim.content
+                    and parts[1] is claim.accounting and parts[2] is claim.court):
+                narrow.append(claim)
+                continue
+            self._save_progress(narrow)  # keeps the batch's lock order (claim order)
+            narrow = []
+            self.update(claim)
+        self._save_progress(narrow)
+
+    def _save_progress(self, batch: list[Claim]) -> None:
+        if not batch:
+            return
+        result = self.conn.execute(_SAVE_PROGRESS, [
+            {"p_id": c.id, "p_version": c.version, "p_state": c.state.value,
+             "p_file_number": c.agency_file_number, "p_status_code": c.agency_status_code,
+             "p_status_text": c.agency_status_text, "p_reasons": list(c.rejection_reasons),
+             "p_closed": c.state in CLOSED, "p_updated_at": c.updated_at}
+            for c in batch])
+        if result.rowcount != len(batch):
+            raise ConcurrentUpdate(f"one of claims {[c.id for c in batch]} changed while "
+                                   "they were being updated")
+        for claim in batch:
+            claim.version += 1
+
+    def insert_events_many(self, claims_from: list[tuple[Claim, int]]) -> None:
+        """insert_events for many claims (claim, its first seq) in one statement."""
+        rows = [dict(claim_id=claim.id, shop_id=claim.shop_id, shop_seq=first + i, at=e.at,
+                     actor_kind=e.actor.kind.value, actor_id=e.actor.id, what=e.what,
+                     state_before=e.state_before.value if e.state_before else None,
+                     state_after=e.state_after.value, details=e.details)
+                for claim, first in claims_from for i, e in enumerate(claim.pending_events)]
+        if rows:
+            self.conn.execute(_INSERT_EVENT, rows)
 
     def insert_new_with_message(self, claim: Claim) -> None:
         """PostgreSQL: insert a new claim, its debtor and its one outbox message at once.
