@@ -6,7 +6,6 @@ request, fault and latency metrics. Nothing escapes as a bare 500 with a traceba
 """
 from __future__ import annotations
 
-import os
 import re
 import time
 from typing import Any, Iterable
@@ -51,7 +50,7 @@ class ShopApp:
         self.wsdl = interface_document(self.spyne_app, self.endpoint)
         self.validator = hardening.Validator(self.wsdl)
         if secret_key is None:
-            secret_key = os.environ.get("GATEWAY_SECRET_KEY") or None
+            secret_key = settings.secret_key or None  # GATEWAY_SECRET_KEY or the config file
         self.auth = authenticator or auth.Authenticator(gateway, secret_key)
 
     # -- WSGI ------------------------------------------------------------------------

@@ -36,3 +36,16 @@ def test_without_key_or_shop_one_line_errors(facade, db_url):
     assert no_key.returncode == 2 and "GATEWAY_SECRET_KEY is not set" in no_key.stderr
     no_shop = digest_secret(db_url, "nope", SECRET_KEY)
     assert no_shop.returncode == 1 and no_shop.stderr.strip() == "error: no shop 'nope'"
+
+
+def test_facade_takes_the_secret_key_from_settings(settings):
+    """GATEWAY_SECRET_KEY reaches the facade through Settings (environment or config file)."""
+    from gateway import app as gateway_app
+    from gateway.shop_api import ShopApp
+
+    for key, expected in (("from-the-config-file", "from-the-config-file"), ("", None)):
+        gw = gateway_app.build(settings.replace(secret_key=key))
+        try:
+            assert ShopApp(gw).auth.secret_key == expected
+        finally:
+            gw.close()
