@@ -53,12 +53,13 @@ class _AgencyProcess:
         self.proc.wait(10)
 
 
-def _agency_process(latency_s: float) -> _AgencyProcess:
+def _agency_process(latency_s: float, threads: int) -> _AgencyProcess:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     proc = subprocess.Popen([sys.executable, "-m", "gateway", "agency-sim", "--port", str(port),
-                             "--latency-ms", str(latency_s * 1000), "--speed", "0"],
+                             "--latency-ms", str(latency_s * 1000), "--speed", "0",
+                             "--threads", str(threads)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     agency = _AgencyProcess(proc, port)
     deadline = time.monotonic() + 30
@@ -116,7 +117,9 @@ def main() -> None:
 
     # The agency runs in its own process, as a real one would: its SOAP server's CPU must
     # not be counted as, or compete for the GIL with, the worker's.
-    sim = _agency_process(LATENCY_S)
+    # As many server threads as calls in flight plus a few spare (as bench_sync): idle
+    # extras cost nothing, but more busy ones only queue for the simulator's GIL.
+    sim = _agency_process(LATENCY_S, args.concurrency + 8)
     try:
         engine = make_engine(url)
         schema.upgrade(engine)
