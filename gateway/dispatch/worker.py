@@ -27,12 +27,17 @@ from gateway.service.agency_port import AgencyCredentials, AgencyError, AgencyPo
 from gateway.store import outbox_store as store
 from gateway.store.outbox_store import OutboxRow
 from gateway.store.repositories import SqlClaimRepository, SqlShopRepository
+from gateway.store.unit_of_work import KeptConnectionUnitOfWork
 
 from .delivery import AUTH_FAILED, TRANSIENT, Outcome, deliver, describe
 from .metrics import register_outbox_metrics
 from .record import RetryPolicy, record_batch
 
 log = structlog.get_logger("gateway.dispatch")
+
+# Gathering outcomes into one batch: stop when none came for GAP, or after MAX.
+GATHER_GAP_S = 0.001
+GATHER_MAX_S = 0.005
 
 CredentialsFor = Callable[[object, str], AgencyCredentials]  # (uow, shop_id) -> credentials
 
@@ -74,6 +79,7 @@ class Dispatcher:
         self._done: queue.Queue[Outcome] = queue.Queue()
         self._stop = threading.Event()
         self._in_flight = 0
+        self._conn = None  # the loop thread's kept connection (lease and record)
         self.delivered = 0  # rows recorded (any outcome), for benchmarks and tests
 
     # -- control -----------------------------------------------------------------
@@ -97,6 +103,7 @@ class Dispatcher:
             self._record_ready(block_s=0)
             if self.sqlite:
                 self._release_lock()
+            self._drop_connection()
             log.info("worker_stopped", worker_id=self.worker_id, recorded=self.delivered)
 
     # -- the loop ------------------------------------------------------------------
@@ -130,7 +137,8 @@ class Dispatcher:
         of a connection and a query per row); it commits before any agency call.
         """
         try:
-            with self.gw.engine.begin() as conn:
+            conn = self._connection()
+            with conn.begin():
                 rows = store.lease(conn, self.worker_id, limit, self.lease_s, utc_now())
                 if not rows:
                     return []
@@ -139,6 +147,7 @@ class Dispatcher:
                 return [(row, claims.get(row.claim_id), self._credentials_or_error(reader, row.shop_id))
                         for row in rows]
         except Exception as exc:  # noqa: BLE001 - the database may be away for a moment
+            self._drop_connection()
             log.warning("outbox_lease_failed", error=f"{type(exc).__name__}: {exc}"[:300])
             self._stop.wait(1.0)
             return []
@@ -150,12 +159,22 @@ class Dispatcher:
                          else self._done.get_nowait())
         except queue.Empty:
             return
-        while True:
+        # While answers keep coming (a fast agency), gather them for a moment: one bigger
+        # batch costs the same few statements. A slow agency's answers arrive apart and
+        # end the gathering after GATHER_GAP_S.
+        deadline = time.monotonic() + GATHER_MAX_S
+        while len(ready) < self._in_flight:
+            wait = min(GATHER_GAP_S, deadline - time.monotonic())
             try:
-                ready.append(self._done.get_nowait())
+                ready.append(self._done.get(timeout=wait) if wait > 0
+                             else self._done.get_nowait())
             except queue.Empty:
                 break
-        record_batch(self.gw.uow, ready, self.worker_id, self.policy, utc_now)
+        try:
+            record_batch(self._unit_of_work, ready, self.worker_id, self.policy, utc_now)
+        finally:
+            if self._conn is not None and self._conn.invalidated:
+                self._drop_connection()
         self._in_flight -= len(ready)
         self.delivered += len(ready)
 
@@ -185,6 +204,24 @@ class Dispatcher:
         outcome = deliver(self.agency, row, claim, creds, initial_status=self.initial_status)
         outcome.claim = claim
         return outcome
+
+    # -- the loop's kept connection -------------------------------------------------
+    def _connection(self):
+        if self._conn is None or self._conn.closed:
+            self._conn = self.gw.engine.connect()
+        return self._conn
+
+    def _unit_of_work(self) -> KeptConnectionUnitOfWork:
+        return KeptConnectionUnitOfWork(self._connection())
+
+    def _drop_connection(self) -> None:
+        # After an error the connection may be broken: the next use takes a fresh one.
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001
+                pass
 
     def _credentials_or_error(self, uow, shop_id: str):
         # A lookup that breaks fails its rows' deliveries (retried), never the whole lease.

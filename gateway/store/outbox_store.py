@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, any_, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine, Row
 
 from gateway.domain.model import Claim
@@ -76,6 +76,29 @@ def insert_messages_many(conn: Connection, claims: list[Claim]) -> None:
 
 
 # -- the dispatcher's side ---------------------------------------------------------
+# Built once (the dispatcher leases many times a second). Deliverable: pending, due, not
+# leased by anyone (or the lease ran out), and the first not-done row of its claim.
+_NOW = bindparam("now", type_=outbox.c.updated_at.type)
+_EARLIER = outbox.alias("earlier")
+_DUE = (select(outbox.c.id)
+        .where(outbox.c.state == PENDING, outbox.c.available_at <= _NOW,
+               or_(outbox.c.leased_until.is_(None), outbox.c.leased_until < _NOW),
+               ~select(_EARLIER.c.id).where(_EARLIER.c.claim_id == outbox.c.claim_id,
+                                            _EARLIER.c.id < outbox.c.id,
+                                            _EARLIER.c.state != DONE).exists())
+        .order_by(outbox.c.available_at, outbox.c.id)
+        .limit(bindparam("limit")))
+_TAKE = (update(outbox)
+         .values(leased_until=bindparam("until", type_=outbox.c.leased_until.type),
+                 leased_by=bindparam("worker"), attempts=outbox.c.attempts + 1, updated_at=_NOW)
+         .returning(*outbox.c))
+_TAKE_IDS = _TAKE.where(outbox.c.id.in_(bindparam("ids", expanding=True)))
+# PostgreSQL: pick and take in one statement. ARRAY(subquery) runs the locking pick
+# exactly once (an IN subquery may be re-run by the planner and take more than limit).
+_LEASE_PG = _TAKE.where(outbox.c.id == any_(func.array(
+    _DUE.with_for_update(skip_locked=True, of=outbox).scalar_subquery())))
+
+
 def lease(conn: Connection, worker_id: str, limit: int, lease_s: float,
           now: datetime) -> list[OutboxRow]:
     """Lease up to `limit` deliverable rows to worker_id; the caller commits right after.
@@ -87,26 +110,15 @@ def lease(conn: Connection, worker_id: str, limit: int, lease_s: float,
     """
     if limit <= 0:
         return []
-    earlier = outbox.alias("earlier")
-    blocked = select(earlier.c.id).where(earlier.c.claim_id == outbox.c.claim_id,
-                                         earlier.c.id < outbox.c.id,
-                                         earlier.c.state != DONE).exists()
-    query = (select(outbox.c.id)
-             .where(outbox.c.state == PENDING, outbox.c.available_at <= now,
-                    or_(outbox.c.leased_until.is_(None), outbox.c.leased_until < now),
-                    ~blocked)
-             .order_by(outbox.c.available_at, outbox.c.id)
-             .limit(limit))
+    params = {"now": now, "limit": limit, "until": now + timedelta(seconds=lease_s),
+              "worker": worker_id}
     if conn.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=outbox)
-    ids = conn.execute(query).scalars().all()
-    if not ids:
-        return []
-    rows = conn.execute(
-        update(outbox).where(outbox.c.id.in_(ids))
-        .values(leased_until=now + timedelta(seconds=lease_s), leased_by=worker_id,
-                attempts=outbox.c.attempts + 1, updated_at=now)
-        .returning(*outbox.c)).all()
+        rows = conn.execute(_LEASE_PG, params).all()
+    else:
+        ids = conn.execute(_DUE, params).scalars().all()
+        if not ids:
+            return []
+        rows = conn.execute(_TAKE_IDS, {**params, "ids": ids}).all()
     return sorted((_row(r) for r in rows), key=lambda r: r.id)
 
 

@@ -49,7 +49,7 @@ class SqlUnitOfWork:
         if self._writer_lock is not None:
             self._writer_lock.acquire()
         try:
-            conn = self.engine.connect()
+            conn = self._connect()
             if self.read_only:
                 conn = conn.execution_options(sqlite_begin="DEFERRED")
             self.conn = conn
@@ -68,10 +68,16 @@ class SqlUnitOfWork:
             if self._tx.is_active:
                 self._tx.rollback()
         finally:
-            self.conn.close()
+            self._release(self.conn)
             self.conn = None
             if self._writer_lock is not None:
                 self._writer_lock.release()
+
+    def _connect(self) -> Connection:
+        return self.engine.connect()
+
+    def _release(self, conn: Connection) -> None:
+        conn.close()
 
     def commit(self) -> None:
         self._commit_with(self._flush)
@@ -167,6 +173,25 @@ class SqlUnitOfWork:
         except IntegrityError:
             return False
         return True
+
+
+class KeptConnectionUnitOfWork(SqlUnitOfWork):
+    """A SqlUnitOfWork on a connection its caller keeps open between units.
+
+    For one thread running many short transactions (the outbox dispatcher's loop):
+    no pool checkout, and so no pre-ping round trip, per unit. The caller owns and
+    closes the connection.
+    """
+
+    def __init__(self, conn: Connection):
+        super().__init__(conn.engine)
+        self._kept = conn
+
+    def _connect(self) -> Connection:
+        return self._kept
+
+    def _release(self, conn: Connection) -> None:
+        pass  # the caller's, kept for its next unit
 
 
 def _unique(claims: list[Claim]) -> list[Claim]:
