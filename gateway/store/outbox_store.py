@@ -139,11 +139,17 @@ def complete_many(conn: Connection, row_ids: list[int], worker_id: str,
     """done for many rows in one statement; returns the ids that were still this worker's."""
     if not row_ids:
         return set()
-    rows = conn.execute(update(outbox).where(
-        outbox.c.id.in_(row_ids), outbox.c.state == PENDING, outbox.c.leased_by == worker_id)
-        .values(state=DONE, leased_until=None, leased_by=None, updated_at=now, completed_at=now)
-        .returning(outbox.c.id)).scalars().all()
+    rows = conn.execute(_COMPLETE_MANY, {"ids": list(row_ids), "worker": worker_id,
+                                         "now": now}).scalars().all()
     return set(rows)
+
+
+_COMPLETE_MANY = (update(outbox)
+                  .where(outbox.c.id.in_(bindparam("ids", expanding=True)),
+                         outbox.c.state == PENDING, outbox.c.leased_by == bindparam("worker"))
+                  .values(state=DONE, leased_until=None, leased_by=None, updated_at=_NOW,
+                          completed_at=_NOW)
+                  .returning(outbox.c.id))
 
 
 def fail(conn: Connection, row_id: int, worker_id: str, now: datetime, error: str) -> bool:
