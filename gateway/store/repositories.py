@@ -22,12 +22,9 @@ from .tables import claim_events, claims, debtors, outbox, shops
 
 # Hot statements built once: SQLAlchemy then compiles and cache-keys them once,
 # instead of on every submit.
-_SHOP_AGENCY = select(shops.c.agency).where(shops.c.id == bindparam("shop_id"))
 _TAKE_SEQS = (update(shops).where(shops.c.id == bindparam("shop_id"))
               .values(last_event_seq=shops.c.last_event_seq + bindparam("count"))
               .returning(shops.c.last_event_seq))
-_FIND_CLAIM = select(claims.c.id, claims.c.content_hash).where(
-    claims.c.shop_id == bindparam("shop_id"), claims.c.shop_claim_id == bindparam("shop_claim_id"))
 _INSERT_CLAIM = insert(claims)
 _INSERT_DEBTOR = insert(debtors)
 _INSERT_EVENT = insert(claim_events)
@@ -116,9 +113,6 @@ class SqlShopRepository:
     def update_settings(self, shop_id: str, **values: Any) -> None:
         self.conn.execute(update(shops).where(shops.c.id == shop_id).values(**values))
 
-    def agency_of(self, shop_id: str) -> str | None:
-        return self.conn.execute(_SHOP_AGENCY, {"shop_id": shop_id}).scalar_one_or_none()
-
     def take_event_seqs(self, shop_id: str, count: int) -> int:
         """Reserve count sequence numbers; returns the first. Locks the shop row until commit."""
         last = self.conn.execute(_TAKE_SEQS, {"shop_id": shop_id, "count": count}).scalar_one()
@@ -184,12 +178,6 @@ class SqlClaimRepository:
                            for_update: bool = False) -> Claim | None:
         return self._one(and_(claims.c.agency == agency,
                               claims.c.agency_file_number == file_number), for_update)
-
-    def find(self, shop_id: str, shop_claim_id: str) -> tuple[int, str] | None:
-        """(claim id, content fingerprint) of a shop's claim, without loading it."""
-        row = self.conn.execute(_FIND_CLAIM, {"shop_id": shop_id,
-                                              "shop_claim_id": shop_claim_id}).first()
-        return (row.id, row.content_hash) if row else None
 
     def fingerprint(self, claim_id: int) -> str:
         return self.conn.execute(
