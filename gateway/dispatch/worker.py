@@ -69,6 +69,7 @@ class Dispatcher:
         self.policy = policy or RetryPolicy(max_attempts=settings.outbox_max_attempts,
                                             max_age_s=settings.outbox_max_age_s)
         self.poll_s = poll_s
+        self.prefetch = max(1, self.concurrency // 2)
         self.initial_status = initial_status
         self.worker_id = worker_id or f"{socket.gethostname()[:30]}:{os.getpid()}:" \
                                       f"{uuid.uuid4().hex[:6]}"
@@ -115,7 +116,11 @@ class Dispatcher:
                 holds_lock = self._take_lock(holds_lock)
                 lock_renew_at = time.monotonic() + (self.lease_s / 3 if holds_lock else self.poll_s)
             leased: list[tuple] = []
-            free = self.concurrency - self._in_flight
+            # A few rows beyond the pool's threads wait in its queue, so a thread that
+            # finishes starts its next call at once instead of waiting for this loop to
+            # record and lease (two commits). They are leased like the rest: a crash
+            # loses nothing, and a claim's next message is never among them.
+            free = self.concurrency + self.prefetch - self._in_flight
             if holds_lock and free > 0:
                 leased = self._lease(free)
                 for row, claim, creds in leased:
@@ -124,7 +129,7 @@ class Dispatcher:
             # Wait for a result when the pool is full or there was nothing to lease; a new
             # row is seen within poll_s.
             wait = self.poll_s if not leased else 0.0
-            if self._in_flight >= self.concurrency:
+            if self._in_flight >= self.concurrency + self.prefetch:
                 wait = self.poll_s
             self._record_ready(block_s=wait)
         while self._in_flight:
