@@ -77,7 +77,7 @@ def record_batch(uow_factory: Callable[[], SqlUnitOfWork], outcomes: Sequence[Ou
                     _apply_delivered(uow, outcome, at, fresh=False)
                 else:
                     outcome.extra["lease_lost"] = True
-            uow.commit_batch()
+            uow.commit()
         _log_all(ordered)
         return
     except Exception as exc:  # noqa: BLE001 - fall back to one transaction per row

@@ -54,19 +54,12 @@ def _row(r: Row) -> OutboxRow:
                      updated_at=r.updated_at, completed_at=r.completed_at)
 
 
-def insert_messages(conn: Connection, claim: Claim, at: datetime) -> None:
-    """Queue the claim's pending messages in the order the domain produced them."""
-    conn.execute(insert(outbox), [
-        dict(claim_id=claim.id, shop_id=claim.shop_id, kind=m.kind.value, payload=m.payload,
-             state=PENDING, attempts=0, available_at=at, created_at=at, updated_at=at)
-        for m in claim.pending_messages])
-
-
 _INSERT_OUTBOX = insert(outbox)
 
 
 def insert_messages_many(conn: Connection, claims: list[Claim]) -> None:
-    """insert_messages for many claims in one statement (each at its updated_at)."""
+    """Queue the claims' pending messages, in the order the domain produced them, in one
+    statement (each at its claim's updated_at)."""
     rows = [dict(claim_id=claim.id, shop_id=claim.shop_id, kind=m.kind.value, payload=m.payload,
                  state=PENDING, attempts=0, available_at=claim.updated_at,
                  created_at=claim.updated_at, updated_at=claim.updated_at)

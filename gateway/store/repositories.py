@@ -281,15 +281,7 @@ class SqlClaimRepository:
             **{f: getattr(debtor, f) for f in _DEBTOR_FIELDS}))
         self._loaded_debtors[claim.id] = debtor
 
-    def insert_events(self, claim: Claim, first_seq: int) -> None:
-        self.conn.execute(_INSERT_EVENT, [
-            dict(claim_id=claim.id, shop_id=claim.shop_id, shop_seq=first_seq + i, at=e.at,
-                 actor_kind=e.actor.kind.value, actor_id=e.actor.id, what=e.what,
-                 state_before=e.state_before.value if e.state_before else None,
-                 state_after=e.state_after.value, details=e.details)
-            for i, e in enumerate(claim.pending_events)])
-
-    # -- batches (the dispatcher records many outcomes in one transaction) ----------
+    # -- many claims at once: every unit of work writes through these ------------------
     def get_many(self, claim_ids, *, for_update: bool = False) -> dict[int, Claim]:
         """Claims by id in one query; ids without a claim are absent from the result."""
         ids = sorted(set(claim_ids))
@@ -354,7 +346,8 @@ class SqlClaimRepository:
             claim.version += 1
 
     def insert_events_many(self, claims_from: list[tuple[Claim, int]]) -> None:
-        """insert_events for many claims (claim, its first seq) in one statement."""
+        """The pending events of many claims (each with its first sequence number), in one
+        statement."""
         rows = [dict(claim_id=claim.id, shop_id=claim.shop_id, shop_seq=first + i, at=e.at,
                      actor_kind=e.actor.kind.value, actor_id=e.actor.id, what=e.what,
                      state_before=e.state_before.value if e.state_before else None,

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from gateway.domain.model import Claim
 
 from . import tables
-from .outbox_store import insert_messages, insert_messages_many
+from .outbox_store import insert_messages_many
 from .repositories import SqlClaimRepository, SqlShopRepository
 
 
@@ -80,12 +80,10 @@ class SqlUnitOfWork:
         conn.close()
 
     def commit(self) -> None:
-        self._commit_with(self._flush)
-
-    def _commit_with(self, flush) -> None:
+        """Store every claim touched, its pending events and outbox messages, atomically."""
         if self.read_only:
             raise RuntimeError("read-only unit of work cannot commit")
-        flush()
+        self._flush()
         self._tx.commit()
         for claim in self._seen:
             claim.pending_events.clear()
@@ -115,40 +113,17 @@ class SqlUnitOfWork:
         claim.pending_messages.clear()
 
     def _flush(self) -> None:
-        touched = _unique(self._seen)
-        for claim in touched:
-            if claim.id is None:
-                self.claims.insert(claim)
-            else:
-                self.claims.update(claim)
-        # Event numbers last: taking them locks the shop row until commit, so a
-        # shop's events commit in sequence order (the changes feed never skips
-        # one), and the lock is held only for the last inserts and the commit.
-        by_shop: dict[str, int] = {}
-        for claim in touched:
-            if claim.pending_events:
-                by_shop[claim.shop_id] = by_shop.get(claim.shop_id, 0) + len(claim.pending_events)
-        next_seq = {shop: self.shops.take_event_seqs(shop, n) for shop, n in sorted(by_shop.items())}
-        for claim in touched:
-            if claim.pending_events:
-                self.claims.insert_events(claim, next_seq[claim.shop_id])
-                next_seq[claim.shop_id] += len(claim.pending_events)
-            if claim.pending_messages:
-                insert_messages(self.conn, claim, claim.updated_at)
-
-    def commit_batch(self) -> None:
-        """commit() for a unit that touched many claims: the same rows, in the same
-        transaction, in a few statements instead of a few per claim."""
-        self._commit_with(self._flush_batch)
-
-    def _flush_batch(self) -> None:
+        """A few statements for any number of claims (the dispatcher records many at once)."""
         touched = _unique(self._seen)
         stored = [c for c in touched if c.id is not None]
         for claim in touched:
             if claim.id is None:
                 self.claims.insert(claim)
         self.claims.update_many(stored)
-        # Event numbers last (see _flush), one allocation per shop, in shop order.
+        # Event numbers last: taking them locks the shop row until commit, so a shop's
+        # events commit in sequence order (the changes feed never skips one), and the
+        # lock is held only for the last inserts and the commit. One allocation per
+        # shop, in shop order.
         with_events = [c for c in touched if c.pending_events]
         counts: dict[str, int] = {}
         for claim in with_events:
@@ -179,8 +154,7 @@ class KeptConnectionUnitOfWork(SqlUnitOfWork):
     """A SqlUnitOfWork on a connection its caller keeps open between units.
 
     For one thread running many short transactions (the outbox dispatcher's loop):
-    no pool checkout, and so no pre-ping round trip, per unit. The caller owns and
-    closes the connection.
+    no pool checkout per unit. The caller owns and closes the connection.
     """
 
     def __init__(self, conn: Connection):

@@ -78,7 +78,7 @@ def test_other_changes_to_a_batch_claim_are_written_in_full(gateway, shop):
         first.mark_submitted("F-1", now())
         second.mark_submitted("F-2", now())
         second.update_court_dates(CourtDates(dunning_order_issued_on=issued))
-        uow.commit_batch()
+        uow.commit()
 
     first = claim_service.get_claim(gateway.read_uow, SHOP, invoices[0])
     second = claim_service.get_claim(gateway.read_uow, SHOP, invoices[1])
