@@ -5,7 +5,7 @@ adapter builds requests with it and the simulator parses them with it.
 """
 from .claims import (CLAIM_TYPES, SALUTATIONS, cut_reason, debtor_arguments, join_street,
                      new_claim_arguments, parse_debtor, parse_new_claim, split_street)
-from .codes import (StatusCode, court_dates, state_for, status_from_answer, status_from_change,
+from .codes import (StatusCode, state_for, status_from_answer, status_from_change,
                     status_table, text_for, to_status)
 from .contract import (BINDING_QNAME, LAWYER_INSTRUCTIONS, LAWYER_OPERATION, NAMESPACE,
                        OPERATIONS, REASON_LIMIT)
@@ -14,7 +14,7 @@ from .results import accounting_summary, claim_options, journal, payouts, status
 __all__ = [
     "BINDING_QNAME", "CLAIM_TYPES", "LAWYER_INSTRUCTIONS", "LAWYER_OPERATION", "NAMESPACE",
     "OPERATIONS", "REASON_LIMIT", "SALUTATIONS", "StatusCode", "accounting_summary",
-    "claim_options", "court_dates", "cut_reason", "debtor_arguments", "join_street", "journal",
+    "claim_options", "cut_reason", "debtor_arguments", "join_street", "journal",
     "new_claim_arguments", "parse_debtor", "parse_new_claim", "payouts", "split_street",
     "state_for", "status_changes", "status_from_answer", "status_from_change", "status_table",
     "text_for", "to_status",

@@ -1,11 +1,10 @@
 """Status codes -> lifecycle states, read from status_codes.toml (data, not if-chains)."""
 from __future__ import annotations
 
-import re
 import threading
 import tomllib
-from dataclasses import dataclass, replace
-from datetime import date, datetime
+from dataclasses import dataclass, fields
+from datetime import datetime
 from functools import lru_cache
 from importlib import resources
 from typing import Mapping
@@ -18,9 +17,8 @@ from gateway.service.agency_port import AgencyStatus
 
 log = structlog.get_logger(__name__)
 
-_COURT_FIELDS = {"dunning_order_issued_on", "dunning_order_served_on",
-                 "enforcement_order_issued_on", "procedure_stalled_on"}
-_ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+# The court-date fields a code may name: those of the domain's CourtDates.
+_COURT_FIELDS = frozenset(f.name for f in fields(CourtDates))
 
 
 @dataclass(frozen=True)
@@ -86,18 +84,3 @@ def status_from_change(change: Mapping) -> AgencyStatus:
     """One entry of getClaimStatusChanges -> AgencyStatus."""
     return to_status(change["fileNumber"], change["statusCode"], change.get("statusName"),
                      change.get("statusDetails"), change.get("time"))
-
-
-def court_dates(status: AgencyStatus, current: CourtDates) -> CourtDates:
-    """The court dates after a status: the code's date field from an ISO date in statusDetails."""
-    entry = status_table().get(status.code)
-    if entry is None or entry.court_date is None or not status.details:
-        return current
-    found = _ISO_DATE.search(status.details)
-    if not found:
-        return current
-    try:
-        value = date.fromisoformat(found.group(1))
-    except ValueError:
-        return current
-    return replace(current, **{entry.court_date: value})

@@ -1,7 +1,7 @@
 """The committed WSDL is what the simulator implements; the mapping covers the code ranges."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
 import requests
@@ -10,8 +10,9 @@ from structlog.testing import capture_logs
 
 from gateway.agencies.mediafinanz.client import default_wsdl
 from gateway.domain.lifecycle import ClaimState
-from gateway.domain.model import (CourtDates, Debtor, DebtorKind, Salutation)
-from mappings.mediafinanz import (OPERATIONS, court_dates, debtor_arguments, state_for,
+from gateway.domain.model import Claim, Debtor, DebtorKind, Salutation
+from gateway.service.claims import apply_agency_status
+from mappings.mediafinanz import (OPERATIONS, debtor_arguments, state_for,
                                   status_table, to_status)
 from mappings.mediafinanz import codes
 
@@ -69,10 +70,22 @@ def test_unknown_code_maps_to_none_with_one_warning():
 
 
 def test_court_dates_come_from_status_details():
+    """The mapping names the date a code carries; the service reads it from statusDetails."""
+    reported_at = datetime(2024, 5, 9, 8, 0, tzinfo=timezone.utc)
+
+    def served_on(status):
+        claim = Claim(shop_id="s", content=person_claim(), state=ClaimState.DUNNING_ORDER_ISSUED,
+                      agency="mediafinanz")
+        apply_agency_status(claim, status, reported_at)
+        return claim.court.dunning_order_served_on
+
     served = to_status("1", 11304, "Mahnbescheid zugestellt", "Zustellung am 2024-05-03")
-    assert court_dates(served, CourtDates()).dunning_order_served_on == date(2024, 5, 3)
+    assert served.court_date == "dunning_order_served_on"
+    assert served_on(served) == date(2024, 5, 3)
     no_date = to_status("1", 11304, None, "zugestellt")
-    assert court_dates(no_date, CourtDates()) == CourtDates()
+    assert no_date.court_date == "dunning_order_served_on"
+    assert served_on(no_date) == reported_at.date()  # no date in the details: the report's
+    assert to_status("1", 10203, None, "2024-05-03").court_date is None
 
 
 def test_debtor_field_mapping():

@@ -13,10 +13,11 @@ import requests
 from gateway.agencies.mediafinanz import MediafinanzAgency
 from gateway.agencies.simulator import emitted_codes, start_simulator
 from gateway.domain.lifecycle import ClaimState
-from gateway.domain.model import Claim, CourtDates, CourtDunningInstruction
+from gateway.domain.model import Claim, CourtDunningInstruction
 from gateway.service.agency_port import (AgencyAmbiguous, AgencyAuthFailed, AgencyCredentials,
                                          AgencyRejected, AgencyTransient)
-from mappings.mediafinanz import court_dates, status_table
+from gateway.service.claims import apply_agency_status
+from mappings.mediafinanz import status_table
 
 from .conftest import CLIENT_ID, person_claim
 
@@ -54,9 +55,12 @@ def test_every_operation(fresh_sim, agency, creds):
     history = agency.get_history(creds, number)
     assert [e.subject for e in history][:2] == ["Forderung eingegangen", "Direktzahlung verbucht, Restforderung offen"]
     assert all(a.at <= b.at for a, b in zip(history, history[1:]))
-    court = CourtDates()
+    # What the sync does with the feed: the court dates come with the changes.
+    tracked = Claim(shop_id="shop-1", content=person_claim(), state=ClaimState.SUBMITTED,
+                    agency="mediafinanz")
     for change in agency.get_status_changes(creds).changes:
-        court = court_dates(change, court)
+        apply_agency_status(tracked, change, change.at)
+    court = tracked.court
     assert court.dunning_order_issued_on is not None
     assert court.dunning_order_served_on >= court.dunning_order_issued_on
 
