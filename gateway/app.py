@@ -25,6 +25,12 @@ class Gateway:
     def close(self) -> None:
         self.engine.dispose()
 
+    def __enter__(self) -> "Gateway":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
 
 def build(settings: Settings, *, require_schema: bool = True) -> Gateway:
     """Connect to the database; with require_schema, refuse an out-of-date schema."""

@@ -24,9 +24,8 @@ def claims() -> None:
 @click.pass_context
 def list_(ctx, shop_id, state, limit) -> None:
     """List claims, newest last (no debtor data)."""
-    gw = app.build(settings_of(ctx))
     shown = 0
-    try:
+    with app.build(settings_of(ctx)) as gw:
         with gw.read_uow() as uow:
             click.echo(f"{'SHOP':<16} {'CLAIM':<24} {'STATE':<28} {'PRINCIPAL':>12} FILE NUMBER")
             for claim_id in uow.claims.iter_ids(states=[state.upper()] if state else None,
@@ -37,8 +36,6 @@ def list_(ctx, shop_id, state, limit) -> None:
                 shown += 1
                 if shown >= limit:
                     break
-    finally:
-        gw.close()
     if not shown:
         click.echo("no claims match")
 
@@ -49,13 +46,11 @@ def list_(ctx, shop_id, state, limit) -> None:
 @click.pass_context
 def show(ctx, shop_id, shop_claim_id) -> None:
     """Show one claim and its history. Debtor data is shown to operators on purpose."""
-    gw = app.build(settings_of(ctx))
-    try:
-        claim, events = claim_service.get_history(gw.read_uow, shop_id, shop_claim_id)
-    except NotFound:
-        fail(f"shop {shop_id} has no claim {shop_claim_id}")
-    finally:
-        gw.close()
+    with app.build(settings_of(ctx)) as gw:
+        try:
+            claim, events = claim_service.get_history(gw.read_uow, shop_id, shop_claim_id)
+        except NotFound:
+            fail(f"shop {shop_id} has no claim {shop_claim_id}")
     c, d = claim.content, claim.debtor
     name = d.company if d.kind.value == "COMPANY" else " ".join(filter(None, [d.first_name, d.last_name]))
     lines = [

@@ -31,11 +31,8 @@ def command() -> None:
 @click.pass_context
 def check(ctx, shop_id, shop_claim_id) -> None:
     """Show whether the claim may go to the dunning court today, and why not."""
-    gw = app.build(settings_of(ctx))
-    try:
+    with app.build(settings_of(ctx)) as gw:
         result = _preflight(gw, shop_id, shop_claim_id)
-    finally:
-        gw.close()
     _show(shop_id, shop_claim_id, result)
 
 
@@ -55,11 +52,8 @@ def request(ctx, shop_id, shop_claim_id, instruction, requested_by, note, yes) -
     if not yes and not sys.stdin.isatty():
         # Nobody can answer the question: refuse rather than request unconfirmed.
         fail("no terminal to confirm on: pass --yes to request without confirmation")
-    gw = app.build(settings_of(ctx))
-    try:
+    with app.build(settings_of(ctx)) as gw:
         _request(gw, shop_id, shop_claim_id, instruction, requested_by, note, yes)
-    finally:
-        gw.close()
 
 
 def _request(gw: app.Gateway, shop_id: str, shop_claim_id: str, instruction: str,

@@ -22,13 +22,10 @@ def command() -> None:
 @click.pass_context
 def list_(ctx, state, limit) -> None:
     """List rows, newest first, with counts per state."""
-    gw = app.build(settings_of(ctx))
-    try:
+    with app.build(settings_of(ctx)) as gw:
         with gw.engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
             counts = store.counts(conn)
             rows = store.list_rows(conn, state, limit)
-    finally:
-        gw.close()
     click.echo("  ".join(f"{s}: {n}" for s, n in counts.items()))
     if not rows:
         click.echo("no rows match")
@@ -47,12 +44,9 @@ def list_(ctx, state, limit) -> None:
 @click.pass_context
 def show(ctx, row_id) -> None:
     """Show one row in full (its payload holds dates, amounts and instructions only)."""
-    gw = app.build(settings_of(ctx))
-    try:
+    with app.build(settings_of(ctx)) as gw:
         with gw.engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
             r = store.get_row(conn, row_id)
-    finally:
-        gw.close()
     if r is None:
         fail(f"no outbox row {row_id}")
     for label, value in (("id", r.id), ("state", r.state), ("kind", r.kind),
@@ -74,8 +68,7 @@ def retry(ctx, row_id, all_dead) -> None:
     """Put a failed or dead row (or every dead row) back to pending, with fresh attempts."""
     if (row_id is None) == (not all_dead):
         fail("give a row ID or --all-dead (not both)")
-    gw = app.build(settings_of(ctx))
-    try:
+    with app.build(settings_of(ctx)) as gw:
         with gw.engine.begin() as conn:
             if all_dead:
                 ids = store.dead_ids(conn)
@@ -87,6 +80,4 @@ def retry(ctx, row_id, all_dead) -> None:
                     fail(f"outbox row {row_id} is {row.state}; only failed or dead rows are retried")
                 ids = [row_id]
             count = store.requeue(conn, ids, datetime.now(timezone.utc))
-    finally:
-        gw.close()
     click.echo(f"{count} row(s) queued again")

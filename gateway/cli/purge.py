@@ -19,13 +19,11 @@ from .base import cli, fail, settings_of
 def purge(ctx, closed_before, dry_run) -> None:
     """Anonymise debtor data of claims closed before a date; amounts and history stay."""
     cutoff: date = closed_before.date()
-    gw = app.build(settings_of(ctx))
-    try:
-        report = purge_closed_before(gw.uow, cutoff, dry_run=dry_run)
-    except ValueError as exc:
-        fail(str(exc))
-    finally:
-        gw.close()
+    with app.build(settings_of(ctx)) as gw:
+        try:
+            report = purge_closed_before(gw.uow, cutoff, dry_run=dry_run)
+        except ValueError as exc:
+            fail(str(exc))
     verb = "would anonymise" if dry_run else "anonymised"
     for shop_id, shop_claim_id in report.anonymised:
         click.echo(f"  {shop_id} / {shop_claim_id}")

@@ -30,13 +30,10 @@ def shops() -> None:
 @click.pass_context
 def add(ctx, shop_id, password, agency, seat, agency_client_id, agency_client_key, sandbox) -> None:
     """Register SHOP_ID; its facade user name is the shop id."""
-    gw = app.build(settings_of(ctx))
-    try:
+    with app.build(settings_of(ctx)) as gw:
         result = add_shop(gw.uow, shop_id, password=password, agency=agency,
                           seat=seat.upper() if seat else None, agency_client_id=agency_client_id,
                           agency_client_key=agency_client_key, agency_sandbox=sandbox)
-    finally:
-        gw.close()
     click.echo(f"shop {shop_id} added (agency {agency})")
     if result.password_generated:
         click.echo(f"password: {result.password}")
@@ -53,14 +50,11 @@ def add(ctx, shop_id, password, agency, seat, agency_client_id, agency_client_ke
 @click.pass_context
 def set_(ctx, shop_id, password, seat, agency_client_id, agency_client_key, sandbox) -> None:
     """Change a shop's password, seat or agency credentials."""
-    gw = app.build(settings_of(ctx))
-    try:
+    with app.build(settings_of(ctx)) as gw:
         changed = update_shop(gw.uow, shop_id, password=password,
                               seat=seat.upper() if seat else None,
                               agency_client_id=agency_client_id,
                               agency_client_key=agency_client_key, agency_sandbox=sandbox)
-    finally:
-        gw.close()
     click.echo(f"shop {shop_id}: changed {', '.join(changed)}" if changed
                else f"shop {shop_id}: nothing to change")
 
@@ -79,12 +73,9 @@ def digest_secret(ctx, shop_id) -> None:
     settings = settings_of(ctx)
     if not settings.secret_key:
         fail("GATEWAY_SECRET_KEY is not set: PasswordDigest is off on this installation", 2)
-    gw = app.build(settings)
-    try:
+    with app.build(settings) as gw:
         with gw.read_uow() as uow:
             stored = uow.shops.password_hash(shop_id)
-    finally:
-        gw.close()
     if stored is None:
         fail(f"no shop {shop_id!r}")
     click.echo(digest_secret_for(settings.secret_key, shop_id, stored))
@@ -94,12 +85,9 @@ def digest_secret(ctx, shop_id) -> None:
 @click.pass_context
 def list_(ctx) -> None:
     """List shops."""
-    gw = app.build(settings_of(ctx))
-    try:
+    with app.build(settings_of(ctx)) as gw:
         with gw.read_uow() as uow:
             rows = uow.shops.list()
-    finally:
-        gw.close()
     if not rows:
         click.echo("no shops yet: add one with `gateway shops add SHOP_ID`")
         return
