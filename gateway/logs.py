@@ -1,9 +1,10 @@
 """structlog set-up: JSON lines off a terminal, readable lines on one, debtor data redacted.
 
-Redaction works on two levels: keys that hold personal data are replaced
-wholesale, and free text is scrubbed of e-mail addresses, phone numbers and
-dates that look like birth dates. stdlib logging (spyne, zeep, waitress) is
-routed through the same processors, so their records are scrubbed too.
+Redaction works on two levels: keys that hold personal data (names, address,
+contacts, date of birth, secrets) are replaced wholesale, and free text is
+scrubbed of e-mail addresses, phone numbers and the XML elements that carry
+personal data. stdlib logging (spyne, zeep, waitress) is routed through the
+same processors, so their records are scrubbed too.
 """
 from __future__ import annotations
 
@@ -31,7 +32,6 @@ PERSONAL_KEYS = frozenset(
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w.])\+?\d[\d ()/-]{6,}\d(?![\w.])")
-_ISO_DATE = re.compile(r"\b(19|20)\d\d-\d\d-\d\d\b")
 # XML elements that carry personal data in any SOAP body a library might log.
 _XML_PERSONAL = re.compile(
     r"<(?P<tag>(?:\w+:)?(?:firstName|lastName|firstname|lastname|company|careOf|co|street|"

@@ -14,7 +14,7 @@ import click
 
 from gateway import logs
 
-from .base import cli, settings_of  # noqa: F401  (cli: the lead registers this command)
+from .base import settings_of
 
 log = logs.get_logger("gateway.serve")
 

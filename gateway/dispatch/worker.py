@@ -18,12 +18,12 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
 from typing import Callable
 
 import structlog
 
 from gateway.service.agency_port import AgencyCredentials, AgencyError, AgencyPort
+from gateway.service.claims import utc_now
 from gateway.store import outbox_store as store
 from gateway.store.outbox_store import OutboxRow
 from gateway.store.repositories import SqlClaimRepository, SqlShopRepository
@@ -40,10 +40,6 @@ GATHER_GAP_S = 0.001
 GATHER_MAX_S = 0.005
 
 CredentialsFor = Callable[[object, str], AgencyCredentials]  # (uow, shop_id) -> credentials
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class Dispatcher:

@@ -14,7 +14,8 @@ from typing import Callable
 from gateway.domain.errors import Conflict, DomainError, FieldError, NotFound, ValidationFailed
 from gateway.domain.fingerprint import content_fingerprint
 from gateway.domain.lifecycle import COURT_STAGES, ClaimState, can_transition
-from gateway.domain.model import (Actor, ActorKind, Claim, ClaimContent, ClaimEvent, CourtDates)
+from gateway.domain.model import Actor, ActorKind, Claim, ClaimContent, ClaimEvent
+from gateway.domain.money import has_at_most_cents
 from gateway.domain.validation import validate_claim
 
 from .agency_port import AgencyStatus
@@ -114,7 +115,7 @@ def report_direct_payment(uow_factory: UnitOfWorkFactory, shop_id: str, shop_cla
     errors = []
     if amount is None or not amount.is_finite() or amount <= 0:
         errors.append(FieldError("amount", "must be greater than 0"))
-    elif amount != amount.quantize(Decimal("0.01")):
+    elif not has_at_most_cents(amount):
         errors.append(FieldError("amount", "must have at most 2 decimal places"))
     if paid_on is None:
         errors.append(FieldError("paidOn", "is required"))

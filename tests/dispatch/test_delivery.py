@@ -5,7 +5,6 @@ import time
 from datetime import date, timedelta
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import update
 
 from gateway.domain.lifecycle import ClaimState

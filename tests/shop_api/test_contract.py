@@ -6,7 +6,7 @@ from lxml import etree
 
 from gateway.shop_api import contract
 
-from .test_operations import claim, code, fault_of
+from .test_operations import claim, fault_of
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
 WSDL = "{http://schemas.xmlsoap.org/wsdl/}"
