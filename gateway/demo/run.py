@@ -163,7 +163,8 @@ def _script(parts: Parts, result: DemoResult, count: int, deadline: float, rende
     def rows() -> list:
         with parts.gw.read_uow() as uow:
             ids = list(uow.claims.iter_ids(shop_id=SHOP_ID))
-            return [uow.claims.get_by_id(i) for i in ids]
+            found = uow.claims.get_many(ids)  # one query, twice a second
+            return [found[i] for i in ids]
 
     def show(phase: str) -> list:
         current = rows()

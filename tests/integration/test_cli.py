@@ -58,3 +58,35 @@ def test_claims_show_unknown_claim(db_url):
     run("shops", "add", "shop-a", db_url=db_url)
     result = run("claims", "show", "shop-a", "NOPE", db_url=db_url)
     assert result.returncode == 1 and result.stderr.strip() == "error: shop shop-a has no claim NOPE"
+
+
+def test_claims_list_filters_and_show_prints_history(db_url):
+    from gateway import app
+    from gateway.config import load
+    from gateway.service import claims as uc
+    from gateway.service.shops import add_shop
+    from tests.factories import NOW, content
+
+    run("db", "upgrade", db_url=db_url)
+    with app.build(load(environ={"GATEWAY_DATABASE_URL": db_url})) as gw:
+        for shop in ("shop-a", "shop-b"):
+            add_shop(gw.uow, shop, password="correct horse battery")
+        for i in range(3):
+            uc.submit_claim(gw.uow, "shop-a", content(f"A-{i}"), now=NOW)
+        uc.submit_claim(gw.uow, "shop-b", content("B-0"), now=NOW)
+        uc.cancel_claim(gw.uow, "shop-a", "A-1", "returned", now=NOW)
+
+    def listed(*args):
+        result = run("claims", "list", *args, db_url=db_url)
+        assert result.returncode == 0, result.stderr
+        return [line.split()[1] for line in result.stdout.splitlines()[1:]]
+
+    assert listed() == ["A-0", "A-1", "A-2", "B-0"]
+    assert listed("--shop", "shop-a", "--limit", "2") == ["A-0", "A-1"]
+    assert listed("--status", "CANCEL_REQUESTED") == ["A-1"]
+    empty = run("claims", "list", "--status", "PAID", db_url=db_url)
+    assert empty.stdout.splitlines()[1:] == ["no claims match"]
+    shown = run("claims", "show", "shop-a", "A-1", db_url=db_url)
+    assert shown.returncode == 0, shown.stderr
+    assert "CANCEL_REQUESTED" in shown.stdout and "cancel_requested" in shown.stdout
+    assert "Müller-Lüdenscheidt" in shown.stdout  # operators see the debtor on purpose
