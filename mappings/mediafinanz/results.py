@@ -73,11 +73,8 @@ def _items(value: Any) -> Iterable[Mapping[str, Any]]:
 
 
 def _money(value: Any) -> Decimal:
-    if value is None:
-        return ZERO
-    if isinstance(value, float):  # never: money does not pass through binary floats
-        raise TypeError("amount arrived as float")
-    return eur(value if isinstance(value, Decimal) else Decimal(str(value)))
+    # eur() refuses floats: money never passes through binary floats.
+    return ZERO if value is None else eur(value)
 
 
 def _date(value: Any) -> date:
