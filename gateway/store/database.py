@@ -52,9 +52,14 @@ def check_reachable(engine: Engine) -> None:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except (OperationalError, ArgumentError) as exc:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         raise DatabaseUnavailable(
-            f"cannot reach the database at {safe_url(engine)}: {reason}") from None
+            f"cannot reach the database at {safe_url(engine)}: {error_reason(exc)}") from None
+
+
+def error_reason(exc: Exception) -> str:
+    """The driver's first line about a database error (SQLAlchemy's adds the SQL and a link)."""
+    lines = str(getattr(exc, "orig", exc)).strip().splitlines()
+    return lines[0] if lines else ""
 
 
 def safe_url(engine: Engine) -> str:

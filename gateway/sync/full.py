@@ -36,6 +36,7 @@ from gateway.service.agency_port import (AgencyAuthFailed, AgencyError, AgencyPo
                                          AgencyTransient)
 from gateway.service.claims import apply_agency_status, utc_now
 from gateway.service.unit_of_work import ConcurrentUpdate, UnitOfWorkFactory
+from gateway.store.database import error_reason
 
 from .calls import AgencyCalls
 from .report import SyncAborted, SyncReport
@@ -217,8 +218,7 @@ class _FullRun:
             self._failed(ref, "changed by another writer during the sync; the next run checks "
                               "it again")
         except DBAPIError as exc:
-            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else ""
-            self._abort(f"database error: {type(exc).__name__}: {reason}")
+            self._abort(f"database error: {type(exc).__name__}: {error_reason(exc)}")
             return
         except Exception as exc:  # noqa: BLE001 - one claim's surprise never stops the run
             log.exception("sync_claim_error", shop_id=ref.shop_id,

@@ -7,7 +7,7 @@ from sqlalchemy.exc import DBAPIError
 
 from gateway.logs import get_logger
 from gateway.service.agency_port import AgencyPort
-from gateway.store.database import safe_url
+from gateway.store.database import error_reason, safe_url
 
 from .calls import AgencyCalls, RateLimiter
 from .changes import sync_changes
@@ -50,8 +50,7 @@ def run_sync(gw: Any, agency: AgencyPort, credentials: CredentialsLookup, *,
     except SyncAborted as exc:
         report.aborted = str(exc)
     except DBAPIError as exc:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        report.aborted = f"database error at {safe_url(gw.engine)}: {reason}"
+        report.aborted = f"database error at {safe_url(gw.engine)}: {error_reason(exc)}"
     report.finish(calls.count)
     summary = report.as_dict()
     log.info("sync_finished", **{k: summary[k] for k in (
