@@ -22,7 +22,8 @@ from sqlalchemy.exc import DBAPIError, TimeoutError as PoolTimeout
 from gateway import logs
 from gateway.domain.errors import Conflict, DomainError, FieldError, NotFound, ValidationFailed
 from gateway.domain.model import (Claim, ClaimContent, ClaimEvent, ClaimType,
-                                  CourtDunningInstruction, Debtor, DebtorKind, Salutation)
+                                  CourtDates, CourtDunningInstruction, Debtor, DebtorKind,
+                                  Salutation)
 from gateway.service import claims as use_cases
 from gateway.store.database import DatabaseUnavailable
 
@@ -165,9 +166,7 @@ def view_of(claim: Claim) -> t.ClaimView:
     a = claim.accounting
     court = claim.court
     deadlines = court_deadlines_for(claim)
-    known = any((court.dunning_order_issued_on, court.dunning_order_served_on,
-                 court.enforcement_order_issued_on, deadlines.objection_period_ends_on,
-                 deadlines.enforcement_order_deadline, deadlines.limitation_suspension_ends_on))
+    known = court != CourtDates()  # every deadline derives from a court date
     return t.ClaimView(
         claim=claim_out(claim.content), claimId=claim.id, state=claim.state.value,
         agencyFileNumber=claim.agency_file_number, agencyStatusCode=claim.agency_status_code,
