@@ -90,3 +90,13 @@ def test_claims_list_filters_and_show_prints_history(db_url):
     assert shown.returncode == 0, shown.stderr
     assert "CANCEL_REQUESTED" in shown.stdout and "cancel_requested" in shown.stdout
     assert "Müller-Lüdenscheidt" in shown.stdout  # operators see the debtor on purpose
+
+
+def test_db_status_tells_whether_the_schema_is_current(tmp_path):
+    url = f"sqlite:///{tmp_path / 'status.db'}"
+    before = run("db", "status", db_url=url)
+    assert before.returncode == 0 and "database revision none" in before.stdout
+    assert "OUT OF DATE: run `gateway db upgrade`" in before.stdout
+    run("db", "upgrade", db_url=url)
+    after = run("db", "status", db_url=url)
+    assert after.stdout.strip().endswith(": up to date")

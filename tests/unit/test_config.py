@@ -41,3 +41,14 @@ def test_unknown_or_broken_file_is_one_line(tmp_path):
         load(path, environ={})
     with pytest.raises(ConfigError, match="does not exist"):
         load(tmp_path / "missing.toml", environ={})
+
+
+def test_repr_never_shows_secrets():
+    settings = load(environ={
+        "GATEWAY_SECRET_KEY": "wsse-installation-key",
+        "GATEWAY_AGENCY_APPLICATION_KEY": "agency-app-key",
+        "GATEWAY_DATABASE_URL": "postgresql+psycopg://gateway:db-password@db:5432/gateway"})
+    text = repr(settings)
+    for secret in ("wsse-installation-key", "agency-app-key", "db-password"):
+        assert secret not in text
+    assert "postgresql+psycopg://gateway:***@db:5432/gateway" in text
