@@ -87,10 +87,21 @@ def get_history(uow_factory: UnitOfWorkFactory, shop_id: str,
         return claim, uow.claims.events(claim.id)
 
 
+# How many new events one feed read numbers at most: bounds the read's work after a shop
+# has not read for a long time; the rest is numbered by the following reads.
+NUMBER_AT_MOST = 2000
+
+
 def list_changes(uow_factory: UnitOfWorkFactory, shop_id: str, after_seq: int,
                  limit: int) -> list[ClaimChange]:
+    """The shop's changes after after_seq, in order. Events get their numbers here, after
+    they committed (the feed's only write; nothing is written when all are numbered)."""
     with uow_factory() as uow:
-        return uow.claims.changes(shop_id, after_seq, limit)
+        numbered = uow.shops.number_new_events(shop_id, max(limit, NUMBER_AT_MOST))
+        changes = uow.claims.changes(shop_id, after_seq, limit)
+        if numbered:
+            uow.commit()
+        return changes
 
 
 def cancel_claim(uow_factory: UnitOfWorkFactory, shop_id: str, shop_claim_id: str,

@@ -308,7 +308,7 @@ class ShopService(ServiceBase):
         if not 1 <= limit <= MAX_CHANGES_LIMIT:
             raise ValidationFailed([FieldError("limit", f"must be between 1 and "
                                                f"{MAX_CHANGES_LIMIT}, got {limit}")])
-        changes = use_cases.list_changes(_gateway(ctx).read_uow, _shop(ctx), after, limit)
+        changes = use_cases.list_changes(_gateway(ctx).uow, _shop(ctx), after, limit)
         last = changes[-1].seq if changes else after
         return t.ClaimChanges(
             changes=[t.ClaimChange(sequence=c.seq, shopClaimId=c.shop_claim_id,

@@ -22,9 +22,6 @@ from .tables import claim_events, claims, debtors, outbox, shops
 
 # Hot statements built once: SQLAlchemy then compiles and cache-keys them once,
 # instead of on every submit.
-_TAKE_SEQS = (update(shops).where(shops.c.id == bindparam("shop_id"))
-              .values(last_event_seq=shops.c.last_event_seq + bindparam("count"))
-              .returning(shops.c.last_event_seq))
 _INSERT_CLAIM = insert(claims)
 _INSERT_DEBTOR = insert(debtors)
 _INSERT_EVENT = insert(claim_events)
@@ -45,8 +42,8 @@ def _typed(prefix: str, column) -> Any:
     return bindparam(prefix + column.name, type_=column.type)
 
 
-# PostgreSQL: a new claim, its debtor and its first outbox message in ONE statement (one
-# round trip instead of three); data-modifying CTEs, so not for SQLite.
+# PostgreSQL: a new claim, its debtor, its first event and its first outbox message in
+# ONE statement (one round trip instead of four); data-modifying CTEs, so not for SQLite.
 _NEW_CLAIM_CTE = insert(claims).values(
     {c.name: _typed("c_", c) for c in claims.c if c.name != "id"}
 ).returning(claims.c.id).cte("new_claim")
@@ -54,26 +51,30 @@ _NEW_DEBTOR_CTE = insert(debtors).from_select(
     [c.name for c in debtors.c],
     select(_NEW_CLAIM_CTE.c.id, *[_typed("d_", c) for c in debtors.c if c.name != "claim_id"])
 ).cte("new_debtor")
+_EVENT_COLUMNS = ("shop_id", "at", "actor_kind", "actor_id", "what", "state_before",
+                  "state_after", "details")
+_NEW_EVENT_CTE = insert(claim_events).from_select(
+    ["claim_id", *_EVENT_COLUMNS],
+    select(_NEW_CLAIM_CTE.c.id, *[_typed("e_", claim_events.c[n]) for n in _EVENT_COLUMNS])
+).cte("new_event")
 _OUTBOX_COLUMNS = ("shop_id", "kind", "payload", "state", "attempts", "available_at",
                    "created_at", "updated_at")
-_INSERT_CLAIM_DEBTOR_MESSAGE = insert(outbox).from_select(
+_INSERT_NEW_CLAIM = insert(outbox).from_select(
     ["claim_id", *_OUTBOX_COLUMNS],
     select(_NEW_CLAIM_CTE.c.id, *[_typed("o_", outbox.c[n]) for n in _OUTBOX_COLUMNS])
-).returning(outbox.c.claim_id).add_cte(_NEW_DEBTOR_CTE)
+).returning(outbox.c.claim_id).add_cte(_NEW_DEBTOR_CTE).add_cte(_NEW_EVENT_CTE)
 
-# PostgreSQL: the shop's next sequence number and the event that carries it in ONE
-# statement. The UPDATE locks the shop row until COMMIT (events commit in sequence
-# order); one statement keeps the lock over a single round trip plus the COMMIT.
-_NEXT_SEQ_CTE = (update(shops).where(shops.c.id == bindparam("seq_shop_id"))
-                 .values(last_event_seq=shops.c.last_event_seq + 1)
-                 .returning(shops.c.last_event_seq).cte("next_seq"))
-_EVENT_COLUMNS = ("claim_id", "shop_id", "at", "actor_kind", "actor_id", "what", "state_before",
-                  "state_after", "details")
-_INSERT_EVENT_NEXT_SEQ = insert(claim_events).from_select(
-    ["shop_seq", *_EVENT_COLUMNS],
-    select(_NEXT_SEQ_CTE.c.last_event_seq,
-           *[_typed("e_", claim_events.c[n]) for n in _EVENT_COLUMNS])
-).returning(claim_events.c.shop_seq)
+# Numbering a shop's new events (see SqlShopRepository.number_new_events).
+_UNNUMBERED = (select(claim_events.c.id)
+               .where(claim_events.c.shop_id == bindparam("shop_id"),
+                      claim_events.c.shop_seq.is_(None))
+               .order_by(claim_events.c.id).limit(bindparam("at_most")))
+_LOCK_LAST_SEQ = (select(shops.c.last_event_seq).where(shops.c.id == bindparam("shop_id"))
+                  .with_for_update())
+_SET_SEQ = (update(claim_events).where(claim_events.c.id == bindparam("event_id"))
+            .values(shop_seq=bindparam("seq")))
+_SET_LAST_SEQ = (update(shops).where(shops.c.id == bindparam("shop_id"))
+                 .values(last_event_seq=bindparam("last")))
 
 
 class SqlShopRepository:
@@ -113,10 +114,30 @@ class SqlShopRepository:
     def update_settings(self, shop_id: str, **values: Any) -> None:
         self.conn.execute(update(shops).where(shops.c.id == shop_id).values(**values))
 
-    def take_event_seqs(self, shop_id: str, count: int) -> int:
-        """Reserve count sequence numbers; returns the first. Locks the shop row until commit."""
-        last = self.conn.execute(_TAKE_SEQS, {"shop_id": shop_id, "count": count}).scalar_one()
-        return last - count + 1
+    def number_new_events(self, shop_id: str, at_most: int) -> int:
+        """Give the shop's committed, unnumbered events its next sequence numbers, oldest
+        first (at most at_most of them); returns how many were numbered.
+
+        Why here and not when an event is written: numbering at write time has to lock the
+        shop row until COMMIT (else a later number could commit before an earlier one and a
+        feed reader skip it), so a shop's writes queued behind each other's disk flush.
+        Here only committed events are visible, and the shop row's lock orders the
+        numberings, so the numbers a reader sees are always gap-free: 1..n, none added later
+        below n. Free when there is nothing to number (no lock taken).
+        """
+        params = {"shop_id": shop_id, "at_most": at_most}
+        if self.conn.execute(_UNNUMBERED, dict(params, at_most=1)).first() is None:
+            return 0
+        last = self.conn.execute(_LOCK_LAST_SEQ, params).scalar_one()
+        # A new statement after the lock: under READ COMMITTED it sees the numbers an
+        # earlier numbering of this shop committed while this one waited.
+        ids = self.conn.execute(_UNNUMBERED, params).scalars().all()
+        if not ids:
+            return 0
+        self.conn.execute(_SET_SEQ, [{"event_id": event_id, "seq": last + n}
+                                     for n, event_id in enumerate(ids, 1)])
+        self.conn.execute(_SET_LAST_SEQ, {"shop_id": shop_id, "last": last + len(ids)})
+        return len(ids)
 
     def submit_lookup(self, shop_id: str,
                       shop_claim_id: str) -> tuple[str, tuple[int, str] | None] | None:
@@ -185,7 +206,7 @@ class SqlClaimRepository:
 
     def events(self, claim_id: int) -> list[ClaimEvent]:
         rows = self.conn.execute(select(claim_events).where(claim_events.c.claim_id == claim_id)
-                                 .order_by(claim_events.c.shop_seq))
+                                 .order_by(claim_events.c.id))
         return [_event(r) for r in rows]
 
     def changes(self, shop_id: str, after_seq: int, limit: int) -> list[ClaimChange]:
@@ -345,50 +366,46 @@ class SqlClaimRepository:
         for claim in batch:
             claim.version += 1
 
-    def insert_events_many(self, claims_from: list[tuple[Claim, int]]) -> None:
-        """The pending events of many claims (each with its first sequence number), in one
-        statement."""
-        rows = [dict(claim_id=claim.id, shop_id=claim.shop_id, shop_seq=first + i, at=e.at,
+    def insert_events_many(self, with_events: list[Claim]) -> None:
+        """The pending events of many claims, in one statement. They get their feed
+        numbers after commit (SqlShopRepository.number_new_events)."""
+        rows = [dict(claim_id=claim.id, shop_id=claim.shop_id, at=e.at,
                      actor_kind=e.actor.kind.value, actor_id=e.actor.id, what=e.what,
                      state_before=e.state_before.value if e.state_before else None,
                      state_after=e.state_after.value, details=e.details)
-                for claim, first in claims_from for i, e in enumerate(claim.pending_events)]
+                for claim in with_events for e in claim.pending_events]
         if rows:
             self.conn.execute(_INSERT_EVENT, rows)
 
-    def insert_new_with_message(self, claim: Claim) -> None:
-        """PostgreSQL: insert a new claim, its debtor and its one outbox message at once.
+    def insert_new(self, claim: Claim) -> None:
+        """PostgreSQL: insert a new claim with its debtor, its one event and its one outbox
+        message, in one statement.
 
         A taken shop claim id raises DuplicateKey (see insert)."""
         (message,) = claim.pending_messages
+        (e,) = claim.pending_events
         debtor, at = claim.debtor, claim.updated_at
         params = {"c_" + k: v for k, v in _claim_values(claim).items()}
         params.update(c_shop_id=claim.shop_id, c_shop_claim_id=claim.shop_claim_id,
                       c_content_hash=content_fingerprint(claim.content),
                       c_created_at=claim.created_at, c_version=1,
                       d_kind=debtor.kind.value, d_salutation=debtor.salutation.value,
-                      d_anonymised_at=None, o_shop_id=claim.shop_id, o_kind=message.kind.value,
+                      d_anonymised_at=None,
+                      e_shop_id=claim.shop_id, e_at=e.at, e_actor_kind=e.actor.kind.value,
+                      e_actor_id=e.actor.id, e_what=e.what,
+                      e_state_before=e.state_before.value if e.state_before else None,
+                      e_state_after=e.state_after.value, e_details=e.details,
+                      o_shop_id=claim.shop_id, o_kind=message.kind.value,
                       o_payload=message.payload, o_state="pending", o_attempts=0,
                       o_available_at=at, o_created_at=at, o_updated_at=at)
         params.update({"d_" + f: getattr(debtor, f) for f in _DEBTOR_FIELDS})
         try:
-            claim.id = self.conn.execute(_INSERT_CLAIM_DEBTOR_MESSAGE, params).scalar_one()
+            claim.id = self.conn.execute(_INSERT_NEW_CLAIM, params).scalar_one()
         except IntegrityError:
             raise DuplicateKey(
                 f"shop {claim.shop_id!r} already has a claim {claim.shop_claim_id!r}") from None
         claim.version = 1
         self._loaded_debtors[claim.id] = debtor
-
-    def insert_event_next_seq(self, claim: Claim) -> None:
-        """PostgreSQL: take the shop's next sequence number for the claim's one pending event.
-
-        Locks the shop row until commit, like SqlShopRepository.take_event_seqs."""
-        (e,) = claim.pending_events
-        self.conn.execute(_INSERT_EVENT_NEXT_SEQ, dict(
-            seq_shop_id=claim.shop_id, e_claim_id=claim.id, e_shop_id=claim.shop_id, e_at=e.at,
-            e_actor_kind=e.actor.kind.value, e_actor_id=e.actor.id, e_what=e.what,
-            e_state_before=e.state_before.value if e.state_before else None,
-            e_state_after=e.state_after.value, e_details=e.details)).scalar_one()
 
 
 def _claim_values(claim: Claim) -> dict[str, Any]:

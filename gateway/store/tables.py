@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, ForeignKey, Index, Integer,
-                        MetaData, String, Table, Text, UniqueConstraint)
+                        MetaData, String, Table, Text, UniqueConstraint, text)
 
 from .column_types import BigId, Cents, UTCDateTime
 
@@ -26,8 +26,9 @@ shops = Table(
     # Federal state of the shop's seat: picks the competent dunning court.
     Column("seat", String(16)),
     Column("catalogue_overrides", JSON, nullable=False, default=dict),
-    # Per-shop event counter; taking it locks the shop row, so a shop's events
-    # commit in sequence order and ListClaimChanges never skips one.
+    # The last sequence number given to one of the shop's events. Numbers are given to
+    # committed events only, under this row's lock, when the shop reads its changes feed
+    # (see SqlShopRepository.number_new_events): writers never wait for each other here.
     Column("last_event_seq", BigInteger, nullable=False, default=0),
     Column("created_at", UTCDateTime, nullable=False),
 )
@@ -99,7 +100,8 @@ claim_events = Table(
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("claim_id", BigId, ForeignKey("claims.id"), nullable=False, index=True),
     Column("shop_id", String(64), nullable=False),
-    Column("shop_seq", BigInteger, nullable=False),
+    # The shop's gap-free feed position; NULL until the event is numbered (after commit).
+    Column("shop_seq", BigInteger),
     Column("at", UTCDateTime, nullable=False),
     Column("actor_kind", String(10), nullable=False),
     Column("actor_id", String(128), nullable=False),
@@ -108,6 +110,9 @@ claim_events = Table(
     Column("state_after", String(32), nullable=False),
     Column("details", JSON, nullable=False, default=dict),
     UniqueConstraint("shop_id", "shop_seq", name="uq_claim_events_shop_seq"),
+    # The shop's events still to be numbered, oldest first: small, as numbering empties it.
+    Index("ix_claim_events_unnumbered", "shop_id", "id",
+          postgresql_where=text("shop_seq IS NULL"), sqlite_where=text("shop_seq IS NULL")),
 )
 
 outbox = Table(

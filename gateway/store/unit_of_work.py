@@ -95,10 +95,8 @@ class SqlUnitOfWork:
     def commit_new_claim(self, claim: Claim) -> None:
         """add(claim) + commit() for a claim just received: the same rows, fewer statements.
 
-        On PostgreSQL claim + debtor + outbox row go in one statement, then the event with
-        the shop's next sequence number in another: the shop row stays locked for one round
-        trip and the COMMIT instead of three and the COMMIT (one bench shop: every
-        submit queues on that lock). Elsewhere, or for an unusual claim, the general path.
+        On PostgreSQL claim, debtor, event and outbox row go in one statement. Elsewhere,
+        or for an unusual claim, the general path.
         """
         if (self.read_only or self.engine.dialect.name != "postgresql" or self._seen
                 or len(claim.pending_events) != 1 or len(claim.pending_messages) != 1):
@@ -106,8 +104,7 @@ class SqlUnitOfWork:
             self.commit()
             return
         self._seen.append(claim)
-        self.claims.insert_new_with_message(claim)
-        self.claims.insert_event_next_seq(claim)
+        self.claims.insert_new(claim)
         self._tx.commit()
         claim.pending_events.clear()
         claim.pending_messages.clear()
@@ -120,20 +117,7 @@ class SqlUnitOfWork:
             if claim.id is None:
                 self.claims.insert(claim)
         self.claims.update_many(stored)
-        # Event numbers last: taking them locks the shop row until commit, so a shop's
-        # events commit in sequence order (the changes feed never skips one), and the
-        # lock is held only for the last inserts and the commit. One allocation per
-        # shop, in shop order.
-        with_events = [c for c in touched if c.pending_events]
-        counts: dict[str, int] = {}
-        for claim in with_events:
-            counts[claim.shop_id] = counts.get(claim.shop_id, 0) + len(claim.pending_events)
-        seq = {shop: self.shops.take_event_seqs(shop, counts[shop]) for shop in sorted(counts)}
-        firsts: list[tuple[Claim, int]] = []
-        for claim in with_events:
-            firsts.append((claim, seq[claim.shop_id]))
-            seq[claim.shop_id] += len(claim.pending_events)
-        self.claims.insert_events_many(firsts)
+        self.claims.insert_events_many([c for c in touched if c.pending_events])
         insert_messages_many(self.conn, [c for c in touched if c.pending_messages])
 
     # -- extras written in the same transaction ---------------------------------

@@ -85,10 +85,10 @@ def test_changes_feed_is_per_shop_and_gap_free(gateway, shop):
         uc.submit_claim(gateway.uow, "shop-a", content(f"A-{i}"), now=NOW)
         uc.submit_claim(gateway.uow, "shop-b", content(f"B-{i}"), now=NOW)
     uc.cancel_claim(gateway.uow, "shop-a", "A-1", "paid at the till", now=NOW)
-    feed = uc.list_changes(gateway.read_uow, "shop-a", 0, 100)
+    feed = uc.list_changes(gateway.uow, "shop-a", 0, 100)
     assert [c.seq for c in feed] == [1, 2, 3, 4]
     assert [c.shop_claim_id for c in feed] == ["A-0", "A-1", "A-2", "A-1"]
-    assert [c.seq for c in uc.list_changes(gateway.read_uow, "shop-a", 2, 1)] == [3]
+    assert [c.seq for c in uc.list_changes(gateway.uow, "shop-a", 2, 1)] == [3]
 
 
 def test_direct_payment_and_cancel_queue_messages_in_order(gateway, shop):
