@@ -1,6 +1,7 @@
 """The SQL unit of work: one connection, one transaction, claim + events + outbox together."""
 from __future__ import annotations
 
+import os
 import threading
 from datetime import datetime
 from typing import Any
@@ -15,24 +16,72 @@ from . import tables
 from .outbox_store import insert_messages_many
 from .repositories import SqlClaimRepository, SqlShopRepository
 
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 
-_SQLITE_WRITERS: dict[str, threading.RLock] = {}
+
+class SqliteWriterLock:
+    """The writers of one SQLite file queue here, in this process and across processes.
+
+    SQLite admits one writer at a time. Writers that race for BEGIN IMMEDIATE land in
+    SQLite's busy handler, which sleeps in growing steps (up to 100 ms) and gives a long
+    latency tail; a lock hands the database over at once. In this process a thread lock
+    (re-entrant: a writer may open a nested unit of work); across processes (`gateway
+    serve --workers`, the worker and the sync job beside it) an flock on `<file>.writer-lock`,
+    which the kernel passes to the next waiter as soon as it is released. Where flock does
+    not exist (Windows) other processes fall back to SQLite's busy handler.
+    """
+
+    def __init__(self, database_file: str | None):
+        self._threads = threading.RLock()
+        self._path = f"{database_file}.writer-lock" if database_file else None
+        self._depth = 0
+        self._fd: int | None = None
+        self._fd_pid = 0
+
+    def acquire(self) -> None:
+        self._threads.acquire()
+        if self._depth == 0 and self._path is not None and fcntl is not None:
+            try:
+                fcntl.flock(self._file(), fcntl.LOCK_EX)
+            except BaseException:
+                self._threads.release()
+                raise
+        self._depth += 1
+
+    def release(self) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None and self._fd_pid == os.getpid():
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._threads.release()
+
+    def _file(self) -> int:
+        # One descriptor per process: a forked child must not share its parent's (an flock
+        # belongs to the open file, so parent and child would hold it together).
+        if self._fd is None or self._fd_pid != os.getpid():
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._fd_pid = os.getpid()
+        return self._fd
+
+
+_SQLITE_WRITERS: dict[str, SqliteWriterLock] = {}
 _SQLITE_WRITERS_GUARD = threading.Lock()
 
 
-def _sqlite_writer_lock(engine: Engine) -> threading.RLock | None:
-    """One lock per SQLite file: this process's writers queue here, in order.
-
-    SQLite admits one writer at a time. Threads that race for BEGIN IMMEDIATE
-    land in SQLite's busy handler, which sleeps in growing steps (up to 100 ms)
-    and gives a long latency tail; a lock hands the database over at once.
-    Writers in other processes still wait through the busy timeout.
-    """
+def _sqlite_writer_lock(engine: Engine) -> SqliteWriterLock | None:
+    """The writer lock of the engine's SQLite file; None for other databases."""
     if engine.dialect.name != "sqlite":
         return None
     key = str(engine.url)
+    database = engine.url.database
+    on_disk = bool(database) and database != ":memory:" and not database.startswith("file:")
     with _SQLITE_WRITERS_GUARD:
-        return _SQLITE_WRITERS.setdefault(key, threading.RLock())
+        lock = _SQLITE_WRITERS.get(key)
+        if lock is None:
+            lock = _SQLITE_WRITERS[key] = SqliteWriterLock(database if on_disk else None)
+        return lock
 
 
 class SqlUnitOfWork:
