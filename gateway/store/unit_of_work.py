@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from datetime import datetime
 from typing import Any
 
@@ -35,17 +36,28 @@ class SqliteWriterLock:
     """
 
     def __init__(self, database_file: str | None):
-        self._threads = threading.RLock()
         self._path = f"{database_file}.writer-lock" if database_file else None
+        self._reset()
+        _ALL_WRITER_LOCKS.add(self)
+
+    def _reset(self) -> None:
+        # Also in a forked child: it holds nothing, whatever its parent held at the fork,
+        # and opens its own descriptor (an flock belongs to the open file, which a child
+        # would otherwise share with its parent).
+        inherited = getattr(self, "_fd", None)
+        if inherited is not None:
+            os.close(inherited)  # the parent's lock stays: it has its own descriptor
+        self._threads = threading.RLock()
         self._depth = 0
         self._fd: int | None = None
-        self._fd_pid = 0
 
     def acquire(self) -> None:
         self._threads.acquire()
         if self._depth == 0 and self._path is not None and fcntl is not None:
             try:
-                fcntl.flock(self._file(), fcntl.LOCK_EX)
+                if self._fd is None:
+                    self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
             except BaseException:
                 self._threads.release()
                 raise
@@ -53,18 +65,14 @@ class SqliteWriterLock:
 
     def release(self) -> None:
         self._depth -= 1
-        if self._depth == 0 and self._fd is not None and self._fd_pid == os.getpid():
+        if self._depth == 0 and self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
         self._threads.release()
 
-    def _file(self) -> int:
-        # One descriptor per process: a forked child must not share its parent's (an flock
-        # belongs to the open file, so parent and child would hold it together).
-        if self._fd is None or self._fd_pid != os.getpid():
-            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
-            self._fd_pid = os.getpid()
-        return self._fd
 
+_ALL_WRITER_LOCKS: "weakref.WeakSet[SqliteWriterLock]" = weakref.WeakSet()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: [lock._reset() for lock in _ALL_WRITER_LOCKS])
 
 _SQLITE_WRITERS: dict[str, SqliteWriterLock] = {}
 _SQLITE_WRITERS_GUARD = threading.Lock()
