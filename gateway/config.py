@@ -104,7 +104,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("public_url", _http_url_or_empty, "",
             "public base URL advertised in the WSDL (behind a TLS proxy: https://...); "
             "empty = http://HOST:PORT"),
-    Setting("server_threads", _int_between(1, 256), 16, "WSGI worker threads"),
+    Setting("server_threads", _int_between(1, 256), 16, "WSGI threads (per worker process)"),
+    Setting("server_workers", _int_between(1, 64), 1,
+            "facade processes: 1 = one waitress process; more = gunicorn with that many "
+            "worker processes (about one per core)"),
     Setting("max_body_bytes", _int_between(1024, 1 << 30), 1 << 20,
             "largest SOAP request accepted (bytes)"),
     Setting("max_batch_body_bytes", _int_between(1024, 1 << 30), 16 << 20,
@@ -148,6 +151,7 @@ class Settings:
     port: int
     public_url: str
     server_threads: int
+    server_workers: int
     max_body_bytes: int
     max_batch_body_bytes: int
     run_worker: bool

@@ -1,25 +1,30 @@
 #!/usr/bin/env python3.11
 """Benchmark: the shop facade's SubmitClaim against a bare Spyne echo service.
 
-Both run under the same waitress settings (scripts/../gateway/cli/serve.make_server) in a
-server process of their own; this process drives each with the same load (N concurrent
-clients posting prebuilt envelopes over keep-alive connections) and prints requests/s,
-p50 and p99 for both and the ratio. Target: SubmitClaim (database write + outbox row)
->= 50 % of the echo's requests/s, p99 < 100 ms.
+Both run under the same server settings as `gateway serve`: with --workers 1 one waitress
+process (gateway.cli.serve.make_server), with more (the default: 2, one per core of the
+reference machine) gunicorn with that many worker processes (gateway.cli.serve.
+gunicorn_command). This process drives each with the same load (N concurrent clients
+posting prebuilt envelopes over keep-alive connections) and prints requests/s, p50 and
+p99 for both and the ratio. Target: SubmitClaim (database write + outbox row) >= 50 % of
+the echo's requests/s, p99 < 100 ms.
 
-    python scripts/bench_facade.py --db both --seconds 15 --clients 8
+    python scripts/bench_facade.py --db both --seconds 15 --clients 8 --workers 2
 """
 from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
 import os
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 
 import requests
 
@@ -45,7 +50,11 @@ PASSWORD = "bench-password-123"
 
 
 # -- server processes -----------------------------------------------------------------------
-def _echo_app():
+def echo_app():
+    """The bare Spyne echo (also gunicorn's app: `bench_facade:echo_app()`)."""
+    import gc
+
+    import spyne.const
     from spyne import Application, ServiceBase, Unicode, rpc
     from spyne.protocol.soap import Soap11
     from spyne.server.wsgi import WsgiApplication
@@ -55,9 +64,12 @@ def _echo_app():
         def echo(ctx, text):
             return text
 
-    return WsgiApplication(Application([Echo], tns="urn:bench:echo", name="Echo",
-                                       in_protocol=Soap11(validator="lxml"),
-                                       out_protocol=Soap11()))
+    spyne.const.MIN_GC_INTERVAL = float("inf")  # same as the facade sets (see shop_api.service)
+    app = WsgiApplication(Application([Echo], tns="urn:bench:echo", name="Echo",
+                                      in_protocol=Soap11(validator="lxml"),
+                                      out_protocol=Soap11()))
+    gc.freeze()  # as `gateway serve` does: the start-up heap is not scanned again
+    return app
 
 
 def _serve(kind: str, db_url: str, queue) -> None:
@@ -72,20 +84,14 @@ def _serve(kind: str, db_url: str, queue) -> None:
     logging.getLogger("gateway.shop_api.access").setLevel(logging.WARNING)
     settings = load(environ={"GATEWAY_DATABASE_URL": db_url})
     if kind == "echo":
-        app = _echo_app()
+        app = echo_app()
     else:
-        from gateway.service.shops import add_shop
+        import gc
+
         from gateway.shop_api import build_wsgi_app
 
-        gw = gateway_app.build(settings)
-        add_shop(gw.uow, "bench-shop", password=PASSWORD, seat="BY")
-        app = build_wsgi_app(gw)
-    import gc
-
-    import spyne.const
-
-    spyne.const.MIN_GC_INTERVAL = float("inf")  # same as the facade sets (see shop_api.service)
-    gc.freeze()  # as `gateway serve` does: the start-up heap is not scanned again
+        app = build_wsgi_app(gateway_app.build(settings))
+        gc.freeze()
     server = make_server(app, settings, "127.0.0.1", 0)
     queue.put(int(server.effective_port))
     server.run()
@@ -124,13 +130,16 @@ def drive(url: str, template: str, clients: int, seconds: float, auth=None) -> d
             "p99_ms": 1000 * flat[min(len(flat) - 1, int(len(flat) * 0.99))]}
 
 
-def run_one(kind: str, db_url: str, clients: int, seconds: float) -> dict:
-    ctx = mp.get_context("fork")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_serve, args=(kind, db_url, queue), daemon=True)
-    proc.start()
-    try:
-        port = queue.get(timeout=60)
+def run_one(kind: str, db_url: str, clients: int, seconds: float, workers: int) -> dict:
+    if kind != "echo":
+        from gateway import app as gateway_app
+        from gateway.config import load
+        from gateway.service.shops import add_shop
+
+        with gateway_app.build(load(environ={"GATEWAY_DATABASE_URL": db_url})) as gw:
+            add_shop(gw.uow, "bench-shop", password=PASSWORD, seat="BY")
+    start = _start_waitress if workers == 1 else _start_gunicorn
+    with start(kind, db_url, workers) as port:
         if kind == "echo":
             url, template, auth = f"http://127.0.0.1:{port}/", ECHO_ENVELOPE, None
         else:
@@ -138,9 +147,51 @@ def run_one(kind: str, db_url: str, clients: int, seconds: float) -> dict:
             auth = ("bench-shop", PASSWORD)
         drive(url, template, clients, min(2.0, seconds / 5), auth)  # warm-up
         return drive(url, template, clients, seconds, auth)
+
+
+@contextmanager
+def _start_waitress(kind: str, db_url: str, workers: int):
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_serve, args=(kind, db_url, queue), daemon=True)
+    proc.start()
+    try:
+        yield queue.get(timeout=60)
     finally:
         proc.terminate()
         proc.join(10)
+
+
+@contextmanager
+def _start_gunicorn(kind: str, db_url: str, workers: int):
+    from gateway.cli.serve import FACADE_APP, gunicorn_command
+    from gateway.config import load
+
+    environ = {"GATEWAY_DATABASE_URL": db_url, "GATEWAY_SERVER_WORKERS": str(workers),
+               # no access log lines: they would be the benchmark
+               "GATEWAY_LOG_LEVEL": "warning", "GATEWAY_LOG_FORMAT": "json"}
+    with socket.socket() as probe:  # a free port for gunicorn to bind
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    spec = "bench_facade:echo_app()" if kind == "echo" else FACADE_APP
+    argv = gunicorn_command(spec, load(environ=environ), "127.0.0.1", port,
+                            pythonpath=os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.Popen(argv, env=dict(os.environ, **environ))
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # ready when every worker answers; until then, connections are refused
+            try:
+                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError(f"gunicorn did not start ({kind})") from None
+                time.sleep(0.2)
+        time.sleep(1.0)  # the other workers finish loading
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(30)
 
 
 # -- databases ---------------------------------------------------------------------------------
@@ -182,6 +233,12 @@ class Database:
             self._cleanup()
 
 
+def load_threads() -> int:
+    from gateway.config import load
+
+    return load(environ={}).server_threads
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
@@ -189,17 +246,22 @@ def main(argv: list[str] | None = None) -> int:
         "GATEWAY_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--workers", type=int, default=2,
+                        help="server processes for both services (1 = one waitress process)")
     args = parser.parse_args(argv)
     kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     ok = True
     with Database("sqlite", args.postgres_url) as echo_db:
-        echo = run_one("echo", echo_db.url, args.clients, args.seconds)
+        echo = run_one("echo", echo_db.url, args.clients, args.seconds, args.workers)
+    server = "waitress, 1 process" if args.workers == 1 else f"gunicorn, {args.workers} workers"
+    print(f"server: {server} x {load_threads()} threads; {args.clients} clients, "
+          f"{args.seconds:.0f} s each")
     print(f"{'service':<24}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'ratio':>8}")
     print(f"{'spyne echo':<24}{echo['rps']:>9.0f}{echo['p50_ms']:>9.1f}{echo['p99_ms']:>9.1f}"
           f"{echo['errors']:>8}{'100%':>8}")
     for kind in kinds:
         with Database(kind, args.postgres_url) as db:
-            result = run_one("facade", db.url, args.clients, args.seconds)
+            result = run_one("facade", db.url, args.clients, args.seconds, args.workers)
         ratio = result["rps"] / echo["rps"]
         print(f"{'SubmitClaim/' + kind:<24}{result['rps']:>9.0f}{result['p50_ms']:>9.1f}"
               f"{result['p99_ms']:>9.1f}{result['errors']:>8}{ratio:>8.0%}")

@@ -1,22 +1,90 @@
-"""`gateway serve`: the shop SOAP facade under waitress, plus the in-process parts.
+"""`gateway serve`: the shop SOAP facade, plus the in-process parts.
 
-waitress: pure Python, a thread pool and no fork, so the outbox worker and the agency
-simulator run as threads beside it; it buffers request bodies up to a set size and
-refuses larger ones before the app sees them.
+One process (GATEWAY_SERVER_WORKERS=1, the default): waitress, pure Python, a thread pool
+and no fork, so the outbox worker, the sync and the agency simulator run as threads
+beside it; it refuses bodies beyond the batch limit before the app sees them.
+
+More processes: the facade is CPU-bound Python, and one process uses one core (the GIL).
+gunicorn runs that many worker processes of gthread threads and supervises them (restarts
+a dead worker, graceful stop). It is started as a child process (fork + exec) so that
+the threads of this process (worker, sync, simulator) are never forked into it.
 """
 from __future__ import annotations
 
 import gc
+import os
 import signal
+import subprocess
+import sys
+import tempfile
 import threading
 
 import click
 
 from gateway import logs
 
-from .base import settings_of
+from .base import fail, settings_of
 
 log = logs.get_logger("gateway.serve")
+
+
+FACADE_APP = "gateway.cli.serve:facade_app()"
+
+
+def gunicorn_command(app_spec: str, settings, host: str, port: int, *,
+                     pythonpath: str | None = None) -> list[str]:
+    """The command running app_spec under gunicorn with the facade's server settings
+    (`gateway serve` and scripts/bench_facade.py use the same)."""
+    # The heartbeat file of each worker: on a RAM disk where there is one (docs' advice:
+    # a slow disk makes the master think a busy worker hangs).
+    tmp = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
+    argv = [sys.executable, "-m", "gunicorn", "--worker-class", "gthread",
+            "--workers", str(settings.server_workers), "--threads", str(settings.server_threads),
+            "--bind", f"{host}:{port}", "--backlog", "1024", "--worker-connections", "1000",
+            "--timeout", "60", "--graceful-timeout", "30", "--keep-alive", "5",
+            "--worker-tmp-dir", tmp, "--error-logfile", "-", "--log-level", "warning"]
+    if pythonpath:
+        argv += ["--pythonpath", pythonpath]
+    return argv + [app_spec]
+
+
+def facade_app():
+    """The facade of one gunicorn worker process: settings from GATEWAY_* and
+    GATEWAY_CONFIG, which the `gateway serve` that started gunicorn passes on."""
+    from gateway import app as gateway_app
+    from gateway.config import load
+    from gateway.shop_api import build_wsgi_app
+
+    settings = load()
+    logs.configure(settings.log_level, settings.log_format)
+    app = build_wsgi_app(gateway_app.build(settings))
+    gc.freeze()  # the start-up heap is not scanned again (shorter pauses under load)
+    log.info("facade worker ready", pid=os.getpid())
+    return app
+
+
+def _run_gunicorn(settings, config_file: str | None, url: str) -> None:
+    env = dict(os.environ, GATEWAY_HOST=settings.host, GATEWAY_PORT=str(settings.port))
+    if config_file:
+        env["GATEWAY_CONFIG"] = os.path.abspath(config_file)
+    child = subprocess.Popen(gunicorn_command(FACADE_APP, settings, settings.host,
+                                              settings.port), env=env)
+    stopping = []
+
+    def stop(signum, _frame):
+        log.info("shutting down", signal=signal.Signals(signum).name)
+        stopping.append(signum)
+        child.send_signal(signal.SIGTERM)  # gunicorn: graceful stop of every worker
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+    log.info("shop facade starting under gunicorn", url=url, workers=settings.server_workers,
+             threads=settings.server_threads)
+    code = child.wait()
+    if code != 0 and not stopping:
+        fail(f"the facade server (gunicorn) stopped with exit code {code}; its log lines "
+             "above say why")
 
 
 def _start_worker(gw, agency_url: str | None):
@@ -48,14 +116,19 @@ def make_server(app, settings, host: str, port: int):
 @click.command("serve")
 @click.option("--host", default=None, help="Address to listen on (default: GATEWAY_HOST).")
 @click.option("--port", type=int, default=None, help="Port to listen on (default: GATEWAY_PORT).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Facade processes (default: GATEWAY_SERVER_WORKERS); more than 1 runs "
+                   "gunicorn, about one per core.")
 @click.pass_context
-def command(ctx: click.Context, host: str | None, port: int | None) -> None:
+def command(ctx: click.Context, host: str | None, port: int | None,
+            workers: int | None) -> None:
     """Run the shop SOAP facade (/soap/shop, ?wsdl, /healthz, /metrics) until SIGINT/SIGTERM."""
     from gateway import app as gateway_app
     from gateway.shop_api import build_wsgi_app
 
     settings = settings_of(ctx)
-    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    overrides = {k: v for k, v in (("host", host), ("port", port), ("server_workers", workers))
+                 if v is not None}
     if overrides:
         settings = settings.replace(**overrides)
     simulator = None
@@ -85,6 +158,9 @@ def command(ctx: click.Context, host: str | None, port: int | None) -> None:
                                 settings.in_process_sync_interval).start()
             stoppers.insert(0, sync.stop)
             log.info("changes sync runs in-process", every_s=settings.in_process_sync_interval)
+        if settings.server_workers > 1:
+            _run_gunicorn(settings, ctx.find_root().obj.get("config_file"), app.endpoint)
+            return
         server = make_server(app, settings, settings.host, settings.port)
         # Everything built so far lives as long as the process: keep the garbage collector
         # from scanning it again on every full collection (shorter pauses under load).
