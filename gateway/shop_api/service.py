@@ -50,6 +50,8 @@ spyne_const.MIN_GC_INTERVAL = float("inf")
 DEFAULT_CHANGES_LIMIT = 100
 MAX_CHANGES_LIMIT = 1000
 SHOP_ID_KEY = "gateway.shop_id"
+# The envelope hardening.parse built and the schema validated, handed to Spyne unparsed.
+ENVELOPE_KEY = "gateway.envelope"
 _CURSOR_PREFIX = "c1:"
 
 
@@ -360,6 +362,18 @@ OPERATIONS = ("SubmitClaim", "SubmitClaims", "GetClaim", "GetClaimHistory", "Lis
               "RequestCourtDunningOrder")
 
 
+class ParsedSoap11(Soap11):
+    """SOAP 1.1 that takes the envelope the facade already parsed (hardening.parse) instead
+    of parsing the body a second time with a parser built for each request."""
+
+    def create_in_document(self, ctx, charset=None):
+        envelope = ctx.transport.req_env.get(ENVELOPE_KEY)
+        if envelope is None:
+            return super().create_in_document(ctx, charset)
+        # No id/href table: multi-reference (SOAP-encoded) bodies are not document/literal.
+        ctx.in_document = (envelope, {})
+
+
 def build_application(gateway: Any) -> Application:
     """A Spyne Application bound to one Gateway (several may run in one process).
 
@@ -367,7 +381,7 @@ def build_application(gateway: Any) -> Application:
     with lxml first, so it can name every offending field by path.
     """
     app = Application([ShopService], tns=t.NAMESPACE, name=t.SERVICE_NAME,
-                      in_protocol=Soap11(validator=None), out_protocol=Soap11())
+                      in_protocol=ParsedSoap11(validator=None), out_protocol=Soap11())
     app.gateway = gateway
     return app
 

@@ -16,7 +16,8 @@ from sqlalchemy import text
 from gateway import logs, metrics
 
 from . import auth, faults, hardening
-from .service import OPERATIONS, SHOP_ID_KEY, build_application, interface_document
+from .service import (ENVELOPE_KEY, OPERATIONS, SHOP_ID_KEY, build_application,
+                      interface_document)
 
 SOAP_PATH = "/soap/shop"
 _FAULTCODE = re.compile(rb"<faultcode>(?:[\w.-]+:)?([\w.]+)</faultcode>")
@@ -104,7 +105,7 @@ class ShopApp:
             request = hardening.parse(raw, OPERATIONS, self.max_body)
             operation = request.operation
             shop = self._authenticate(environ, request)
-            extra: dict = {SHOP_ID_KEY: shop}
+            extra: dict = {SHOP_ID_KEY: shop, ENVELOPE_KEY: request.envelope}
             errors = self.validator.errors(request.element)
             if errors and operation == hardening.BATCH_OPERATION:
                 # One bad item must not fail the others: take the items the schema refuses
