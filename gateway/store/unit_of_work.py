@@ -156,12 +156,12 @@ class SqlUnitOfWork:
         or for an unusual claim, the general path.
         """
         if (self.read_only or self.engine.dialect.name != "postgresql" or self._seen
-                or len(claim.pending_events) != 1 or len(claim.pending_messages) != 1):
+                or len(claim.pending_events) != 1 or len(claim.pending_messages) != 1
+                or not self.claims.insert_received(claim)):
             self.claims.add(claim)
             self.commit()
             return
         self._seen.append(claim)
-        self.claims.insert_new(claim)
         self._tx.commit()
         claim.pending_events.clear()
         claim.pending_messages.clear()
