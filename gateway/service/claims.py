@@ -49,30 +49,27 @@ def submit_claim(uow_factory: UnitOfWorkFactory, shop_id: str, content: ClaimCon
     errors = validate_claim(content, now.date())
     if errors:
         raise ValidationFailed(errors)
-    for _attempt in range(2):
-        with uow_factory() as uow:
-            # One statement for both: the shop's agency and an earlier claim under this id.
-            looked_up = uow.shops.submit_lookup(shop_id, content.shop_claim_id)
-            if looked_up is None:
-                raise UnknownShop(f"unknown shop {shop_id!r}")
-            agency, found = looked_up
-            if found is not None:
-                return _resubmission(uow, found, content)
-            claim = Claim.receive(shop_id, content, agency, now)
-            try:
-                uow.commit_new_claim(claim)
-            except DuplicateKey:
-                continue  # a concurrent request stored it first: answer as a resubmission
+    with uow_factory() as uow:
+        agency = uow.shops.agency_of(shop_id)
+        if agency is None:
+            raise UnknownShop(f"unknown shop {shop_id!r}")
+        # Insert first: a new claim is the common case and costs no lookup. A taken shop
+        # claim id (a resubmission, or a concurrent request that stored it first) fails
+        # the insert and is answered from the stored claim below.
+        claim = Claim.receive(shop_id, content, agency, now)
+        try:
+            uow.commit_new_claim(claim)
             return Receipt(claim, created=True)
-    raise Conflict(f"claim {content.shop_claim_id!r} is being written concurrently; retry")
-
-
-def _resubmission(uow: UnitOfWork, found: tuple[int, str], content: ClaimContent) -> Receipt:
-    claim_id, fingerprint = found
-    if fingerprint != content_fingerprint(content):
-        raise Conflict(f"claim {content.shop_claim_id!r} was already submitted with different "
-                       "content; use a new shopClaimId or cancel the old claim")
-    return Receipt(uow.claims.get_by_id(claim_id), created=False)
+        except DuplicateKey:
+            pass
+    with uow_factory() as uow:
+        stored = uow.claims.get(shop_id, content.shop_claim_id)
+        if stored is None:  # not a taken id after all: nothing to answer from
+            raise Conflict(f"claim {content.shop_claim_id!r} could not be stored; retry")
+        if uow.claims.fingerprint(stored.id) != content_fingerprint(content):
+            raise Conflict(f"claim {content.shop_claim_id!r} was already submitted with "
+                           "different content; use a new shopClaimId or cancel the old claim")
+        return Receipt(stored, created=False)
 
 
 def get_claim(uow_factory: UnitOfWorkFactory, shop_id: str, shop_claim_id: str) -> Claim:

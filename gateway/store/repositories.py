@@ -1,13 +1,14 @@
 """Rows <-> domain objects. One class per aggregate; queries stay here."""
 from __future__ import annotations
 
+import weakref
 from datetime import date
 from decimal import Decimal
 from typing import Any, Iterator
 
 from sqlalchemy import (Boolean, and_, bindparam, case, func, insert, literal_column, null, select,
                         update)
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 
 from gateway.domain.fingerprint import content_fingerprint
@@ -30,13 +31,10 @@ _DEBTOR_FIELDS = ("customer_id", "first_name", "last_name", "company", "legal_fo
                   "street", "house_number", "postcode", "city", "country", "email", "phone",
                   "mobile", "date_of_birth")
 
-# SubmitClaim's lookup in one statement: the shop's agency (no row: unknown shop) and the
-# claim it may already have under that shop claim id.
-_SUBMIT_LOOKUP = (
-    select(shops.c.agency, claims.c.id, claims.c.content_hash)
-    .select_from(shops.outerjoin(claims, and_(
-        claims.c.shop_id == shops.c.id, claims.c.shop_claim_id == bindparam("shop_claim_id"))))
-    .where(shops.c.id == bindparam("shop_id")))
+# A shop's agency is set when the shop is added and never changes: read once per database
+# and process, it costs SubmitClaim no statement.
+_AGENCY_OF_SHOP = select(shops.c.agency).where(shops.c.id == bindparam("shop_id"))
+_AGENCIES: "weakref.WeakKeyDictionary[Engine, dict[str, str]]" = weakref.WeakKeyDictionary()
 
 
 def _typed(prefix: str, column) -> Any:
@@ -161,14 +159,15 @@ class SqlShopRepository:
         self.conn.execute(_SET_LAST_SEQ, {"shop_id": shop_id, "last": last + len(ids)})
         return len(ids)
 
-    def submit_lookup(self, shop_id: str,
-                      shop_claim_id: str) -> tuple[str, tuple[int, str] | None] | None:
-        """(agency, (id, fingerprint) of the shop's claim or None); None for an unknown shop."""
-        row = self.conn.execute(_SUBMIT_LOOKUP, {"shop_id": shop_id,
-                                                 "shop_claim_id": shop_claim_id}).first()
-        if row is None:
-            return None
-        return row.agency, ((row.id, row.content_hash) if row.id is not None else None)
+    def agency_of(self, shop_id: str) -> str | None:
+        """The shop's agency; None for an unknown shop. Cached: it never changes."""
+        known = _AGENCIES.setdefault(self.conn.engine, {})
+        agency = known.get(shop_id)
+        if agency is None:
+            agency = self.conn.execute(_AGENCY_OF_SHOP, {"shop_id": shop_id}).scalar_one_or_none()
+            if agency is not None:
+                known[shop_id] = agency
+        return agency
 
 
 def _shop(row: Row) -> Shop:

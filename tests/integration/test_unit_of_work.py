@@ -102,3 +102,20 @@ def test_direct_payment_and_cancel_queue_messages_in_order(gateway, shop):
     with pytest.raises(ValidationFailed) as info:
         uc.report_direct_payment(gateway.uow, "shop-a", "INV-2026-0001", None, Decimal("0"), now=NOW)
     assert {e.path for e in info.value.errors} == {"amount", "paidOn"}
+
+
+def test_the_same_claim_submitted_at_once_is_stored_once(gateway, shop):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(6) as pool:
+        receipts = list(pool.map(
+            lambda _: uc.submit_claim(gateway.uow, "shop-a", content(), now=NOW), range(6)))
+    assert sorted(r.created for r in receipts) == [False] * 5 + [True]
+    assert len({r.claim.id for r in receipts}) == 1
+    assert counts(gateway) == {"claims": 1, "debtors": 1, "claim_events": 1, "outbox": 1}
+
+
+def test_an_unknown_shop_is_refused_and_nothing_is_stored(gateway, shop):
+    with pytest.raises(uc.UnknownShop):
+        uc.submit_claim(gateway.uow, "no-such-shop", content(), now=NOW)
+    assert counts(gateway)["claims"] == 0
