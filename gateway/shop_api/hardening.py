@@ -157,11 +157,17 @@ class Validator:
         # The WSDL's root declares the prefixes the schema uses (tns:, xs:); keep them.
         self._xsd = etree.tostring(schema)
         self._local = threading.local()
+        self._compiling = threading.Lock()
+        self._schema()  # compile once now: a broken schema fails at start-up, not per request
 
     def _schema(self) -> etree.XMLSchema:
         s = getattr(self._local, "schema", None)
         if s is None:
-            s = self._local.schema = etree.XMLSchema(etree.fromstring(self._xsd, _parser()))
+            # libxml2 cannot compile schemas in several threads at once: the first requests
+            # of a new process, arriving together, got "Document is not valid XML Schema"
+            # or a schema that failed every validation. Compiling is once per thread.
+            with self._compiling:
+                s = self._local.schema = etree.XMLSchema(etree.fromstring(self._xsd, _parser()))
         return s
 
     def errors(self, element: etree._Element) -> list[FieldError]:
