@@ -398,19 +398,16 @@ class SqlClaimRepository:
         if rows:
             self.conn.execute(_INSERT_EVENT, rows)
 
-    def insert_received(self, claim: Claim) -> bool:
-        """PostgreSQL: insert a claim just received with its debtor, its one event and its
-        one outbox message, in one statement. False, and nothing written, for a claim that
-        is not plainly just received (the caller takes the general path).
+    def insert_received(self, claim: Claim) -> None:
+        """PostgreSQL: insert a claim just received (plainly_received holds) with its debtor,
+        its one event and its one outbox message, in one statement.
 
         A taken shop claim id raises DuplicateKey (see insert)."""
+        if not plainly_received(claim):
+            raise ValueError("not a plainly received claim: insert() and the general flush")
         values = _claim_values(claim)
         (e,) = claim.pending_events
         (message,) = claim.pending_messages
-        if (any(values[k] != v for k, v in _RECEIVED_CONSTANTS.items())
-                or claim.created_at != claim.updated_at or e.at != claim.updated_at
-                or e.state_before is not None or e.state_after is not claim.state):
-            return False
         debtor = claim.debtor
         params = {"c_" + k: v for k, v in values.items() if k not in _RECEIVED_CONSTANTS}
         params.update(c_shop_id=claim.shop_id, c_shop_claim_id=claim.shop_claim_id,
@@ -426,7 +423,18 @@ class SqlClaimRepository:
                 f"shop {claim.shop_id!r} already has a claim {claim.shop_claim_id!r}") from None
         claim.version = 1
         self._loaded_debtors[claim.id] = debtor
-        return True
+
+
+def plainly_received(claim: Claim) -> bool:
+    """A claim just received, with nothing else: one event, one outbox message and the
+    values _RECEIVED_CONSTANTS writes as constants (see insert_received)."""
+    if len(claim.pending_events) != 1 or len(claim.pending_messages) != 1:
+        return False
+    (e,) = claim.pending_events
+    values = _claim_values(claim)
+    return not (any(values[k] != v for k, v in _RECEIVED_CONSTANTS.items())
+                or claim.created_at != claim.updated_at or e.at != claim.updated_at
+                or e.state_before is not None or e.state_after is not claim.state)
 
 
 def _claim_values(claim: Claim) -> dict[str, Any]:

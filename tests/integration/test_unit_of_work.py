@@ -119,3 +119,18 @@ def test_an_unknown_shop_is_refused_and_nothing_is_stored(gateway, shop):
     with pytest.raises(uc.UnknownShop):
         uc.submit_claim(gateway.uow, "no-such-shop", content(), now=NOW)
     assert counts(gateway)["claims"] == 0
+
+
+def test_after_a_plain_submit_the_next_unit_of_work_is_atomic_again(gateway, shop):
+    # On PostgreSQL a plain submit is one statement on its own (no BEGIN/COMMIT); the
+    # pooled connection it used must come back transactional.
+    uc.submit_claim(gateway.uow, "shop-a", content("PLAIN"), now=NOW)
+    broken = Claim.receive("shop-a", content("BROKEN"), "mediafinanz", NOW)
+    broken.pending_messages.append(OutboxMessage(MessageKind.CANCEL_CLAIM, {"bad": object()}))
+    for _ in range(3):  # whichever pooled connection it gets
+        with pytest.raises(Exception):
+            with gateway.uow() as uow:
+                uow.claims.add(broken)
+                uow.commit()
+        broken.id = None
+    assert counts(gateway) == {"claims": 1, "debtors": 1, "claim_events": 1, "outbox": 1}
