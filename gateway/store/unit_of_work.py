@@ -222,6 +222,11 @@ class KeptConnectionUnitOfWork(SqlUnitOfWork):
     def _release(self, conn: Connection) -> None:
         pass  # the caller's, kept for its next unit
 
+    def _nothing_sent(self) -> bool:
+        # A plain submit may switch a connection to autocommit until the pool resets it; a
+        # kept connection goes back to no pool, so it stays transactional.
+        return False
+
 
 def _unique(claims: list[Claim]) -> list[Claim]:
     """The same claim object may have been seen twice; write it once."""
