@@ -57,10 +57,20 @@ def serve(gateway, **app_options):
                          "127.0.0.1", 0)
     base_url = f"http://127.0.0.1:{server.effective_port}"
     holder.append(ShopApp(gateway, advertised_url=base_url, **app_options))
-    thread = threading.Thread(target=server.run, daemon=True)
+    stopping = threading.Event()
+
+    def run():
+        try:
+            server.run()
+        except OSError:  # stop() closed the sockets under the loop's select()
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
 
     def stop():
+        stopping.set()
         server.task_dispatcher.shutdown(timeout=5)
         server.close()
         from waitress import wasyncore
