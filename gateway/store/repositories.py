@@ -398,14 +398,11 @@ class SqlClaimRepository:
         if rows:
             self.conn.execute(_INSERT_EVENT, rows)
 
-    def insert_received(self, claim: Claim) -> None:
-        """PostgreSQL: insert a claim just received (plainly_received holds) with its debtor,
-        its one event and its one outbox message, in one statement.
+    def insert_received(self, claim: Claim, values: dict[str, Any]) -> None:
+        """PostgreSQL: insert a claim just received with its debtor, its one event and its
+        one outbox message, in one statement; values = received_values(claim).
 
         A taken shop claim id raises DuplicateKey (see insert)."""
-        if not plainly_received(claim):
-            raise ValueError("not a plainly received claim: insert() and the general flush")
-        values = _claim_values(claim)
         (e,) = claim.pending_events
         (message,) = claim.pending_messages
         debtor = claim.debtor
@@ -425,16 +422,19 @@ class SqlClaimRepository:
         self._loaded_debtors[claim.id] = debtor
 
 
-def plainly_received(claim: Claim) -> bool:
-    """A claim just received, with nothing else: one event, one outbox message and the
-    values _RECEIVED_CONSTANTS writes as constants (see insert_received)."""
+def received_values(claim: Claim) -> dict[str, Any] | None:
+    """The claim's column values if it is plainly just received (one event, one outbox
+    message, and the values _RECEIVED_CONSTANTS writes as constants: see insert_received);
+    None otherwise."""
     if len(claim.pending_events) != 1 or len(claim.pending_messages) != 1:
-        return False
+        return None
     (e,) = claim.pending_events
     values = _claim_values(claim)
-    return not (any(values[k] != v for k, v in _RECEIVED_CONSTANTS.items())
-                or claim.created_at != claim.updated_at or e.at != claim.updated_at
-                or e.state_before is not None or e.state_after is not claim.state)
+    if (any(values[k] != v for k, v in _RECEIVED_CONSTANTS.items())
+            or claim.created_at != claim.updated_at or e.at != claim.updated_at
+            or e.state_before is not None or e.state_after is not claim.state):
+        return None
+    return values
 
 
 def _claim_values(claim: Claim) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from gateway.domain.model import Claim
 
 from . import tables
 from .outbox_store import insert_messages_many
-from .repositories import SqlClaimRepository, SqlShopRepository, plainly_received
+from .repositories import SqlClaimRepository, SqlShopRepository, received_values
 
 try:
     import fcntl
@@ -157,8 +157,9 @@ class SqlUnitOfWork:
         statement is atomic and durable by itself, so BEGIN and COMMIT would be two round
         trips that add nothing. Elsewhere, or for an unusual claim, the general path.
         """
-        if (self.read_only or self.engine.dialect.name != "postgresql" or self._seen
-                or not plainly_received(claim)):
+        values = (None if self.read_only or self.engine.dialect.name != "postgresql"
+                  or self._seen else received_values(claim))
+        if values is None:
             self.claims.add(claim)
             self.commit()
             return
@@ -166,7 +167,7 @@ class SqlUnitOfWork:
         if alone:
             self._tx.commit()  # ends a transaction the server never saw: no round trip
             self.conn.execution_options(isolation_level="AUTOCOMMIT")  # the pool resets it
-        self.claims.insert_received(claim)
+        self.claims.insert_received(claim, values)
         self._seen.append(claim)
         if not alone:
             self._tx.commit()
