@@ -1,6 +1,8 @@
 """`gateway agency-sim`: run the mediafinanz-style agency simulator in the foreground."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import click
 
 DEFAULT_PORT = 8090
@@ -24,6 +26,8 @@ def _client(value: str) -> tuple[int, str]:
               help="seeds file numbers, claim stories and the fault schedule")
 @click.option("--speed", default=1.0, show_default=True, type=click.FloatRange(0),
               help="simulated days per real second (0: time stands still)")
+@click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="the agency's calendar starts on this day (UTC midnight) instead of today")
 @click.option("--client", "clients", multiple=True, metavar="ID:KEY",
               help="accepted clientId:clientKey pair (repeatable); default 1001:dev-client-key-1001")
 @click.option("--application-key", envvar="GATEWAY_AGENCY_APPLICATION_KEY", default=None,
@@ -31,7 +35,8 @@ def _client(value: str) -> tuple[int, str]:
 @click.option("--threads", default=64, show_default=True, type=click.IntRange(1, 1024),
               help="WSGI worker threads")
 def command(host: str, port: int, latency_ms: float, fail_rate: float, seed: int, speed: float,
-            clients: tuple[str, ...], application_key: str | None, threads: int) -> None:
+            start: datetime | None, clients: tuple[str, ...], application_key: str | None,
+            threads: int) -> None:
     """Run the agency simulator (SOAP at /mediafinanz, JSON control at /_sim/*)."""
     from gateway.agencies.simulator import DEFAULT_APPLICATION_KEY, DEFAULT_CLIENTS, serve
 
@@ -45,4 +50,5 @@ def command(host: str, port: int, latency_ms: float, fail_rate: float, seed: int
 
     serve(host=host, port=port, latency_ms=latency_ms, fail_rate=fail_rate, seed=seed,
           speed=speed, application_key=application_key or DEFAULT_APPLICATION_KEY,
-          clients=accepted, threads=threads, on_ready=ready)
+          clients=accepted, threads=threads, on_ready=ready,
+          start=start.replace(tzinfo=timezone.utc) if start else None)

@@ -1,7 +1,11 @@
-"""Shared fixtures: one simulator per test module on a loopback port, the real zeep adapter."""
+"""Shared fixtures: one simulator per test module on a loopback port, the real zeep adapter.
+
+The simulator's calendar starts at SIM_START, not at the real date: the fixture claims are of
+2024 and must stay in time for the agency whatever year the suite runs in.
+"""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
@@ -12,6 +16,7 @@ from gateway.domain.model import (ClaimContent, ClaimType, Debtor, DebtorKind, S
 from gateway.service.agency_port import AgencyCredentials
 
 CLIENT_ID = 1001
+SIM_START = datetime(2024, 6, 3, 9, 0, tzinfo=timezone.utc)
 
 
 def person_claim(shop_claim_id: str = "ORDER-1001", **changes) -> ClaimContent:
@@ -31,7 +36,7 @@ def person_claim(shop_claim_id: str = "ORDER-1001", **changes) -> ClaimContent:
 
 @pytest.fixture(scope="module")
 def sim():
-    handle = start_simulator(seed=7)
+    handle = start_simulator(seed=7, start=SIM_START)
     yield handle
     handle.stop()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -19,7 +19,7 @@ from gateway.service.agency_port import (AgencyAmbiguous, AgencyAuthFailed, Agen
 from gateway.service.claims import apply_agency_status
 from mappings.mediafinanz import status_table
 
-from .conftest import CLIENT_ID, person_claim
+from .conftest import CLIENT_ID, SIM_START, person_claim
 
 
 def claim(shop_claim_id: str = "ORDER-1001", **changes) -> Claim:
@@ -78,6 +78,31 @@ def test_every_operation(fresh_sim, agency, creds):
                           "getPayoutList"}
 
 
+def test_reset_puts_the_clock_back_to_its_start(fresh_sim, agency, creds):
+    """What one test advanced must not age the next one's claims (they would be time-barred)."""
+    assert fresh_sim.stats()["now"] == SIM_START.isoformat()
+    fresh_sim.advance(days=3 * 365)
+    assert fresh_sim.stats()["now"].startswith("2027-")
+    fresh_sim.reset()
+    assert fresh_sim.stats()["now"] == SIM_START.isoformat()
+    fresh_sim.advance(days=1)
+    assert requests.post(fresh_sim.base_url + "/_sim/reset", timeout=5).json() == {"ok": True}
+    assert requests.get(fresh_sim.base_url + "/_sim/stats", timeout=5).json()["now"] == \
+        SIM_START.isoformat()
+    assert agency.submit_claim(creds, claim("ORDER-AFTER-RESET"))  # 2024 is in time again
+
+
+def test_a_simulator_on_the_real_clock_resets_to_the_real_now():
+    from gateway.agencies.simulator.core import SimClock
+
+    clock = SimClock(speed=0)
+    clock.advance(days=400)
+    clock.reset()
+    assert abs(clock.now() - datetime.now(timezone.utc)) < timedelta(seconds=5)
+    with pytest.raises(ValueError):
+        SimClock(speed=0, start=datetime(2024, 1, 1))  # naive: whose midnight?
+
+
 def test_same_invoice_twice_gives_the_same_file_number(fresh_sim, agency, creds):
     first = agency.submit_claim(creds, claim("ORDER-DUP"))
     again = agency.submit_claim(creds, claim("ORDER-DUP"))
@@ -103,7 +128,7 @@ def test_an_uncommitted_batch_is_delivered_again(fresh_sim, agency, creds):
 
 
 def test_batches_have_a_maximum_size():
-    with start_simulator(batch_size=2) as sim:
+    with start_simulator(batch_size=2, start=SIM_START) as sim:
         agency = MediafinanzAgency(sim.url, sim.application_key, timeout_s=2.0)
         creds = AgencyCredentials(str(CLIENT_ID), sim.clients[CLIENT_ID])
         for i in range(5):
@@ -134,7 +159,7 @@ def test_agency_validation_answers_error_list(fresh_sim, agency, creds):
 
 
 @pytest.mark.parametrize("changes,reason", [
-    ({"date_of_origin": date(date.today().year - 4, 6, 1)}, "Forderung verjährt"),
+    ({"date_of_origin": date(SIM_START.year - 4, 6, 1)}, "Forderung verjährt"),
     ({"debtor_company": "Möbel Schulz GmbH i.L."}, "Insolvenzverfahren"),
 ])
 def test_agency_only_rules_refuse_what_the_gateway_accepts(fresh_sim, agency, creds, changes,
@@ -148,7 +173,7 @@ def test_agency_only_rules_refuse_what_the_gateway_accepts(fresh_sim, agency, cr
         content = replace(content, debtor=replace(content.debtor, kind=DebtorKind.COMPANY,
                                                   company=changes.pop("debtor_company")))
     content = replace(content, **changes)
-    assert validate_claim(content, date.today()) == []  # the gateway lets it through
+    assert validate_claim(content, SIM_START.date()) == []  # the gateway lets it through
     with pytest.raises(AgencyRejected) as caught:
         agency.submit_claim(creds, Claim(shop_id="s", content=content))
     assert any(reason in r for r in caught.value.reasons)
@@ -214,19 +239,19 @@ def test_faults_can_be_queued_over_http(fresh_sim, agency, creds):
 
 
 def test_seeded_fail_rate_classifies_every_outcome():
-    with start_simulator(fail_rate=0.5, seed=3, slow_s=1.0) as sim:
+    with start_simulator(fail_rate=0.5, seed=3, slow_s=1.0, start=SIM_START) as sim:
         agency = MediafinanzAgency(sim.url, sim.application_key, timeout_s=0.5)
         creds = AgencyCredentials(str(CLIENT_ID), sim.clients[CLIENT_ID])
-        outcomes = set()
+        outcomes: dict[str, str] = {}  # kind -> the last message of that kind, for the report
         for _ in range(30):
             try:
                 agency.check_credentials(creds)
-                outcomes.add("ok")
+                outcomes["ok"] = ""
             except (AgencyTransient, AgencyAuthFailed, AgencyRejected) as exc:
-                outcomes.add(type(exc).__name__)
-        assert outcomes <= {"ok", "AgencyTransient", "AgencyAmbiguous"}
-        assert {"ok", "AgencyTransient"} <= outcomes
-        assert sum(sim.stats()["faults"].values()) > 5
+                outcomes[type(exc).__name__] = str(exc)
+        assert set(outcomes) <= {"ok", "AgencyTransient", "AgencyAmbiguous"}, outcomes
+        assert {"ok", "AgencyTransient"} <= set(outcomes), outcomes
+        assert sum(sim.stats()["faults"].values()) > 5, sim.stats()
 
 
 def test_forced_unknown_code_maps_to_no_state(fresh_sim, agency, creds):
@@ -257,7 +282,7 @@ def test_statuses_move_over_simulated_time(fresh_sim, agency, creds):
 
 
 def test_32_concurrent_clients_with_100ms_latency(creds):
-    with start_simulator(latency_ms=100) as sim:
+    with start_simulator(latency_ms=100, start=SIM_START) as sim:
         agency = MediafinanzAgency(sim.url, sim.application_key, timeout_s=5.0)
         errors: list[BaseException] = []
 

@@ -22,9 +22,9 @@ from gateway.domain.model import (Claim, ClaimContent, ClaimType, Debtor, Debtor
 from gateway.service.agency_port import AgencyCredentials
 from mappings.mediafinanz import REASON_LIMIT, cut_reason, new_claim_arguments, parse_new_claim
 
-from .conftest import CLIENT_ID
+from .conftest import CLIENT_ID, SIM_START
 
-TODAY = date.today()
+TODAY = SIM_START.date()  # the simulator's calendar, not the real one
 LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZäöüÄÖÜßéèçñøåÅ"
 word = st.text(LETTERS + "-.'&", min_size=1, max_size=12).filter(lambda w: w[0] in LETTERS)
 

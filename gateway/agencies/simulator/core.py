@@ -4,9 +4,10 @@ no I/O: every method is thread-safe behind one lock and fast, so the simulator's
 throughput is the WSGI server's.
 
 Time: the agency lives on a simulated clock that runs `speed` simulated days per
-real second from the real moment of start (speed 0 = frozen; tests move it with
-advance()). Each claim's future is drawn from a RNG seeded by (seed, file number),
-so one seed gives the same story for the same claims whatever the call order.
+real second from a given start or the real moment of start (speed 0 = frozen; tests
+move it with advance(); reset() puts it back). Each claim's future is drawn from a RNG
+seeded by (seed, file number), so one seed gives the same story for the same claims
+whatever the call order.
 """
 from __future__ import annotations
 
@@ -52,9 +53,22 @@ class AuthError(SimError):
 
 
 class SimClock:
+    """The agency's calendar: from `start` (default: the real moment of start or reset) it
+    runs `speed` simulated days per real second, plus whatever advance() added.
+
+    A fixed start gives tests a calendar that does not move with the real date; reset()
+    goes back to the start (or to the real now), forgetting every advance().
+    """
+
     def __init__(self, speed: float, start: datetime | None = None):
+        if start is not None and start.tzinfo is None:
+            raise ValueError("the simulator's start must be an aware datetime")
         self.speed = speed
-        self._start = (start or datetime.now(timezone.utc)).replace(microsecond=0)
+        self._fixed_start = start
+        self.reset()
+
+    def reset(self) -> None:
+        self._start = (self._fixed_start or datetime.now(timezone.utc)).replace(microsecond=0)
         self._t0 = time.monotonic()
         self._offset = timedelta()
 
@@ -184,8 +198,10 @@ class AgencySimulator:
 
     # -- state ---------------------------------------------------------------
     def reset(self) -> None:
-        """Forget every claim, change, batch and counter (between tests)."""
+        """Forget every claim, change, batch and counter, and put the clock back to its start
+        (between tests: what one test advanced must not age the next one's claims)."""
         with self._lock:
+            self.clock.reset()
             self._claims: dict[str, SimClaim] = {}
             self._by_invoice: dict[tuple[int, str], str] = {}
             self._events: list[tuple[datetime, int, str, int, Step]] = []
@@ -402,7 +418,7 @@ class AgencySimulator:
     def counts(self) -> dict:
         with self._lock:
             return {"claims": len(self._claims), "duplicates": self.duplicates,
-                    "rejected": self.rejected}
+                    "rejected": self.rejected, "now": self.clock.now().isoformat()}
 
     # -- internals -------------------------------------------------------------
     def _claim(self, client_id: int, file_number: str) -> SimClaim:

@@ -18,13 +18,14 @@ queued faults go first, in order, to the next matching requests.
 
 Control endpoints (JSON):
   GET  /_sim/stats   {"calls": {operation: n}, "claims": n, "duplicates": n, "rejected": n,
-                      "faults": {kind: n}}
+                      "now": the simulated clock (ISO 8601), "faults": {kind: n}}
   GET  /_sim/claims  {invoice: fileNumber}
   POST /_sim/faults  queue faults (above)
   POST /_sim/status  {"fileNumber": ..., "statusCode": ..., "statusDetails": ..., "statusText": ...}
                      puts any code (also unknown ones) on a claim, as a feed change
   POST /_sim/advance {"days": n}  moves the simulated clock
-  POST /_sim/reset   forgets claims, feed, counters and queued faults
+  POST /_sim/reset   forgets claims, feed, counters and queued faults; the clock goes back
+                     to its start (a fixed --start, or the real now)
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ import re
 import threading
 from collections import Counter, deque
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Callable, Iterable, Mapping
 
 from spyne.server.wsgi import WsgiApplication
@@ -358,16 +360,20 @@ def start_simulator(host: str = "127.0.0.1", port: int = 0, latency_ms: float = 
                     fail_rate: float = 0.0, seed: int = 0, speed: float = 0.0, *,
                     application_key: str = DEFAULT_APPLICATION_KEY,
                     clients: Mapping[int, str] | None = None, threads: int = 64,
-                    batch_size: int = 100, slow_s: float = 15.0) -> SimulatorHandle:
+                    batch_size: int = 100, slow_s: float = 15.0,
+                    start: datetime | None = None) -> SimulatorHandle:
     """Run the agency simulator in a background thread; returns once it accepts connections.
 
     port 0 picks a free port (handle.port). speed = simulated days per real second
     (0: the clock stands still unless handle.advance() moves it). clients maps
     clientId -> clientKey (default {1001: "dev-client-key-1001"}); licenceKey =
-    md5(application_key + clientKey). Always call handle.stop() (or use `with`).
+    md5(application_key + clientKey). start (aware) fixes the agency's calendar: its today
+    is then start's day whatever the real date, and reset() returns to it. Always call
+    handle.stop() (or use `with`).
     """
     clients = dict(clients or DEFAULT_CLIENTS)
-    simulator = AgencySimulator(seed=seed, clock=SimClock(speed), application_key=application_key,
+    simulator = AgencySimulator(seed=seed, clock=SimClock(speed, start),
+                                application_key=application_key,
                                 clients=clients, batch_size=batch_size)
     app = SimulatorApp(simulator, latency_ms=latency_ms, fail_rate=fail_rate, seed=seed,
                        slow_s=slow_s)
@@ -390,9 +396,11 @@ def serve(host: str = "127.0.0.1", port: int = 8090, latency_ms: float = 0.0,
           fail_rate: float = 0.0, seed: int = 0, speed: float = 1.0, *,
           application_key: str = DEFAULT_APPLICATION_KEY,
           clients: Mapping[int, str] | None = None, threads: int = 64,
-          on_ready: Callable[[str], None] | None = None) -> None:
+          on_ready: Callable[[str], None] | None = None,
+          start: datetime | None = None) -> None:
     """Run the simulator in the foreground until interrupted (the CLI's agency-sim)."""
-    simulator = AgencySimulator(seed=seed, clock=SimClock(speed), application_key=application_key,
+    simulator = AgencySimulator(seed=seed, clock=SimClock(speed, start),
+                                application_key=application_key,
                                 clients=clients or DEFAULT_CLIENTS)
     app = SimulatorApp(simulator, latency_ms=latency_ms, fail_rate=fail_rate, seed=seed)
     server = _waitress_server(app, host, port, threads)
