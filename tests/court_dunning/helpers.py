@@ -27,8 +27,10 @@ def add_shop(gw, shop_id: str = "shop-a", seat: str | None = "BY",
 
 def submitted_claim(gw, shop_id: str = "shop-a", shop_claim_id: str = "INV-2026-0001",
                     file_number: str = "12345678901", now: datetime = NOW, **changes):
-    """A claim the agency accepted (it has a file number), as the dispatcher leaves it."""
-    claim_service.submit_claim(gw.uow, shop_id, content(shop_claim_id, **changes), now=now)
+    """A claim the agency accepted (it has a file number), as the dispatcher leaves it; its
+    dates are relative to `now` (see tests.factories.content)."""
+    claim_service.submit_claim(gw.uow, shop_id, content(shop_claim_id, today=now.date(), **changes),
+                               now=now)
     with gw.uow() as uow:
         claim = uow.claims.get(shop_id, shop_claim_id, for_update=True)
         claim.mark_submitted(file_number, now)

@@ -12,7 +12,7 @@ import pytest
 
 from gateway.domain.lifecycle import ClaimState
 from gateway.service import claims as claim_service
-from tests.factories import content, person
+from tests.factories import content, person, wall_now, wall_today
 from tests.integration.test_cli import run
 
 from .helpers import add_shop, audit_rows, counts, submitted_claim
@@ -21,10 +21,11 @@ REQUEST = ("dunning", "request", "shop-a", "INV-2026-0001", "--instruction", "du
            "--by", "Anna Schmidt")
 
 
+# The CLI runs in its own process on the wall clock: the claims are dated from it.
 @pytest.fixture
 def claim(gateway):
     add_shop(gateway, seat="BY")
-    return submitted_claim(gateway)
+    return submitted_claim(gateway, now=wall_now())
 
 
 def state(gateway, shop_claim_id="INV-2026-0001") -> ClaimState:
@@ -38,14 +39,15 @@ def test_check_prints_the_preflight_as_plain_aligned_text(db_url, gateway, claim
     for line in ["     claim: shop-a / INV-2026-0001", "    result: ALLOWED",
                  "     court: AG Coburg", " court fee: 38.00 EUR", " catalogue: 11 Kaufvertrag"]:
         assert line in lines
-    assert any(line.startswith("limitation: ends on 2029-12-31") for line in lines)
+    origin = claim.content.date_of_origin  # limitation ends three years after its year's end
+    assert f"limitation: ends on {origin.year + 3}-12-31" in lines
     assert "reason" not in result.stdout and "\x1b[" not in result.stdout  # no colour in a pipe
 
 
 def test_check_of_a_refused_claim_shows_every_reason(db_url, gateway):
     add_shop(gateway)
     submitted_claim(gateway, debtor=person(country="AT", postcode="1010"),
-                    counter_performance_rendered=False)
+                    counter_performance_rendered=False, now=wall_now())
     result = run("dunning", "check", "shop-a", "INV-2026-0001", db_url=db_url)
     assert result.returncode == 0  # the check worked; its answer is "refused"
     assert "    result: REFUSED" in result.stdout.splitlines()
@@ -89,7 +91,8 @@ def test_request_with_yes_then_again_is_a_conflict(db_url, gateway, claim):
 
 def test_refused_request_exits_1_with_the_reasons(db_url, gateway):
     add_shop(gateway)
-    claim_service.submit_claim(gateway.uow, "shop-a", content())  # not accepted by the agency yet
+    # Not accepted by the agency yet.
+    claim_service.submit_claim(gateway.uow, "shop-a", content(today=wall_today()))
     before = counts(gateway)
     result = run(*REQUEST, "--yes", db_url=db_url)
     assert result.returncode == 1

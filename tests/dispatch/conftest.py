@@ -12,14 +12,15 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
+from gateway.agencies.simulator import start_simulator
 from gateway.agencies.simulator.core import DEFAULT_CLIENTS
 from gateway.config import load
 from gateway.dispatch import Dispatcher, RetryPolicy
 from gateway.service import claims as claim_service
 from gateway.service.shops import add_shop
 from gateway.store.tables import outbox
-from tests.agencies.conftest import agency, fresh_sim, sim  # noqa: F401  (shared fixtures)
-from tests.factories import content
+from tests.agencies.conftest import agency, fresh_sim  # noqa: F401  (shared fixtures)
+from tests.factories import content, wall_today
 
 CLIENT_ID, CLIENT_KEY = next(iter(DEFAULT_CLIENTS.items()))
 SHOP = "shop-a"
@@ -29,6 +30,14 @@ FAST_RETRY = RetryPolicy(max_attempts=25, backoff_base_s=0.2, backoff_max_s=2.0,
 
 def now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def sim():
+    """On the wall clock, like the worker under test (claims come dated from wall_today())."""
+    handle = start_simulator(seed=7)
+    yield handle
+    handle.stop()
 
 
 @pytest.fixture
@@ -48,7 +57,8 @@ def shop(gateway):
 def submit(gw, count: int, prefix: str = "INV", shop_id: str = SHOP, **changes) -> list[str]:
     ids = [f"{prefix}-{i:05d}" for i in range(count)]
     for shop_claim_id in ids:
-        claim_service.submit_claim(gw.uow, shop_id, content(shop_claim_id, **changes))
+        claim_service.submit_claim(gw.uow, shop_id,
+                                   content(shop_claim_id, today=wall_today(), **changes))
     return ids
 
 

@@ -8,8 +8,9 @@ import pytest
 import zeep
 
 from gateway.domain.lifecycle import ClaimState
+from tests.factories import wall_today
 
-TODAY = date.today()
+TODAY = wall_today()  # the facade under test runs on the wall clock
 
 
 def claim(shop_claim_id: str = "INV-1", **changes) -> dict:

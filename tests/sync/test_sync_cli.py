@@ -14,6 +14,7 @@ from gateway.agencies.simulator import start_simulator
 from gateway.store import tables
 from gateway.sync import FULL_CHECKPOINT
 from gateway.sync.store import load_checkpoint
+from tests.factories import NOW
 from tests.sync.helpers import (CLIENTS, add_shops, claim_ids, count, event_count, seed,
                                 status_events)
 
@@ -75,7 +76,7 @@ def test_failed_claim_is_named_in_the_report_and_exit_is_1(gateway, db_url, sim,
 
 
 def test_full_sync_killed_mid_run_resumes_from_its_checkpoint(gateway, db_url, tmp_path):
-    slow = start_simulator(seed=3, clients=CLIENTS, latency_ms=40)
+    slow = start_simulator(seed=3, clients=CLIENTS, latency_ms=40, start=NOW)
     try:
         add_shops(gateway, "shop-a")
         made = seed(gateway, slow, "shop-a", 80)
