@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 
 from .config import ConfigError, Settings
 from .service.agency_port import AgencyAuthFailed, AgencyCredentials, AgencyPort
+from .service.claims import Clock, utc_now
 from .service.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from .store import schema
 from .store.database import check_reachable, make_engine
@@ -20,6 +21,9 @@ class Gateway:
     engine: Engine
     uow: UnitOfWorkFactory  # read-write unit of work
     read_uow: UnitOfWorkFactory  # read-only: no write lock on SQLite
+    # What every part built from this gateway takes as now (and today, in Europe/Berlin);
+    # the wall clock in production, a chosen one in tests.
+    clock: Clock = utc_now
     extras: dict = field(default_factory=dict)
 
     def close(self) -> None:
@@ -32,7 +36,7 @@ class Gateway:
         self.close()
 
 
-def build(settings: Settings, *, require_schema: bool = True) -> Gateway:
+def build(settings: Settings, *, require_schema: bool = True, clock: Clock = utc_now) -> Gateway:
     """Connect to the database; with require_schema, refuse an out-of-date schema."""
     engine = make_engine(settings.database_url, pool_size=max(5, settings.server_threads))
     check_reachable(engine)
@@ -40,7 +44,7 @@ def build(settings: Settings, *, require_schema: bool = True) -> Gateway:
         schema.check_current(engine)
     return Gateway(settings=settings, engine=engine,
                    uow=partial(SqlUnitOfWork, engine),
-                   read_uow=partial(SqlUnitOfWork, engine, read_only=True))
+                   read_uow=partial(SqlUnitOfWork, engine, read_only=True), clock=clock)
 
 
 class MissingAgencyCredentials(AgencyAuthFailed):

@@ -69,7 +69,8 @@ def _request(gw: app.Gateway, shop_id: str, shop_claim_id: str, instruction: str
                       f"({instruction})?", abort=True)
     try:
         claim, _ = dunning_service.request_court_dunning(
-            gw.uow, shop_id, shop_claim_id, INSTRUCTIONS[instruction], requested_by, note)
+            gw.uow, shop_id, shop_claim_id, INSTRUCTIONS[instruction], requested_by, note,
+            now=gw.clock())
     except NotFound:
         fail(f"shop {shop_id} has no claim {shop_claim_id}")
     except (Conflict, ValidationFailed, dunning_service.DunningRefused) as exc:
@@ -81,7 +82,8 @@ def _request(gw: app.Gateway, shop_id: str, shop_claim_id: str, instruction: str
 
 def _preflight(gw: app.Gateway, shop_id: str, shop_claim_id: str) -> Preflight:
     try:
-        return dunning_service.check_court_dunning(gw.read_uow, shop_id, shop_claim_id)
+        return dunning_service.check_court_dunning(gw.read_uow, shop_id, shop_claim_id,
+                                                   today=dunning_service.court_date(gw.clock()))
     except NotFound:
         fail(f"shop {shop_id} has no claim {shop_claim_id}")
 

@@ -1,8 +1,6 @@
 """`gateway outbox ...`: what the dispatcher could not deliver, and replaying it."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import click
 
 from gateway import app
@@ -79,5 +77,5 @@ def retry(ctx, row_id, all_dead) -> None:
                 if row.state not in (store.FAILED, store.DEAD):
                     fail(f"outbox row {row_id} is {row.state}; only failed or dead rows are retried")
                 ids = [row_id]
-            count = store.requeue(conn, ids, datetime.now(timezone.utc))
+            count = store.requeue(conn, ids, gw.clock())
     click.echo(f"{count} row(s) queued again")

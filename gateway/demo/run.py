@@ -14,7 +14,6 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
@@ -155,7 +154,7 @@ def run_demo(speed: float = 4.0, seed: int = 7, claims: int = 30, timeout_s: flo
 def _script(parts: Parts, result: DemoResult, count: int, deadline: float, render) -> None:
     from gateway.service.court_dunning import request_court_dunning
 
-    today = datetime.now(timezone.utc).date()
+    today = parts.gw.clock().date()
     shop = Shop(parts.base_url)
     demo = demo_claims(today, count=count, seed=parts.seed)
     expected = {c.shop_claim_id: c for c in demo}

@@ -1,19 +1,18 @@
 """Outbox gauges for /metrics: rows per state and the age of the oldest pending row."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from sqlalchemy.engine import Engine
 
+from gateway.service.claims import Clock, utc_now
 from gateway.store import outbox_store
 
 
-def outbox_metrics(engine: Engine) -> dict[str, float]:
+def outbox_metrics(engine: Engine, clock: Clock = utc_now) -> dict[str, float]:
     """{outbox_<state>: rows, outbox_oldest_pending_age_seconds: age}; one short read."""
-    return outbox_store.stats(engine, datetime.now(timezone.utc))
+    return outbox_store.stats(engine, clock())
 
 
-def register_outbox_metrics(engine: Engine, registry=None) -> None:
+def register_outbox_metrics(engine: Engine, registry=None, clock: Clock = utc_now) -> None:
     """Register the outbox gauges (called at scrape time; registering again replaces them).
 
     gateway_outbox_rows{state=...}: pending (including in flight), done, failed, dead
@@ -23,7 +22,7 @@ def register_outbox_metrics(engine: Engine, registry=None) -> None:
         from gateway.metrics import REGISTRY as registry
 
     def rows() -> dict:
-        found = outbox_metrics(engine)
+        found = outbox_metrics(engine, clock)
         return {(("state", s),): found[f"outbox_{s}"] for s in outbox_store.STATES}
 
     registry.register_gauge_callback(
@@ -31,4 +30,4 @@ def register_outbox_metrics(engine: Engine, registry=None) -> None:
     registry.register_gauge_callback(
         "gateway_outbox_oldest_pending_age_seconds",
         "age of the oldest pending outbox row, 0 when none",
-        lambda: outbox_metrics(engine)["outbox_oldest_pending_age_seconds"])
+        lambda: outbox_metrics(engine, clock)["outbox_oldest_pending_age_seconds"])

@@ -23,7 +23,7 @@ from typing import Callable
 import structlog
 
 from gateway.service.agency_port import AgencyCredentials, AgencyError, AgencyPort
-from gateway.service.claims import utc_now
+from gateway.service.claims import Clock
 from gateway.store import outbox_store as store
 from gateway.store.outbox_store import OutboxRow
 from gateway.store.repositories import SqlClaimRepository, SqlShopRepository
@@ -55,9 +55,11 @@ class Dispatcher:
                  concurrency: int | None = None, lease_s: float | None = None,
                  policy: RetryPolicy | None = None, poll_s: float = 0.25,
                  initial_status: bool = False, credentials_ttl_s: float = 10.0,
-                 worker_id: str | None = None):
+                 worker_id: str | None = None, clock: Clock | None = None):
         settings = gw.settings
         self.gw = gw
+        # Leases, backoff and event times: the gateway's clock, like every other writer's.
+        self.clock = clock or gw.clock
         self.agency = agency
         self.credentials_for = credentials_for
         self.concurrency = concurrency or settings.worker_concurrency
@@ -140,7 +142,7 @@ class Dispatcher:
         try:
             conn = self._connection()
             with conn.begin():
-                rows = store.lease(conn, self.worker_id, limit, self.lease_s, utc_now())
+                rows = store.lease(conn, self.worker_id, limit, self.lease_s, self.clock())
                 if not rows:
                     return []
                 reader = _Reader(conn)
@@ -172,7 +174,7 @@ class Dispatcher:
             except queue.Empty:
                 break
         try:
-            record_batch(self._unit_of_work, ready, self.worker_id, self.policy, utc_now)
+            record_batch(self._unit_of_work, ready, self.worker_id, self.policy, self.clock)
         finally:
             if self._conn is not None and self._conn.invalidated:
                 self._drop_connection()
@@ -250,7 +252,7 @@ class Dispatcher:
     def _take_lock(self, held: bool) -> bool:
         try:
             with self.gw.engine.begin() as conn:
-                ok, holder = store.take_worker_lock(conn, self.worker_id, utc_now(),
+                ok, holder = store.take_worker_lock(conn, self.worker_id, self.clock(),
                                                     self.lease_s)
         except Exception as exc:  # noqa: BLE001
             log.warning("outbox_lock_failed", error=f"{type(exc).__name__}: {exc}"[:300])
@@ -319,5 +321,5 @@ def start_in_process(gw, agency_url: str | None = None, concurrency: int | None 
 
     dispatcher = Dispatcher(gw, agency, credentials, concurrency=concurrency, **options)
     if gw.settings.metrics_enabled:
-        register_outbox_metrics(gw.engine)
+        register_outbox_metrics(gw.engine, clock=gw.clock)
     return InProcessWorker(dispatcher, agency).start()

@@ -114,7 +114,7 @@ class Authenticator:
                  clock: Callable[[], datetime] | None = None):
         self.gateway = gateway
         self.secret_key = secret_key or None
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or gateway.clock  # WS-Security timestamps are judged on it
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, bytes], float] = {}
         self._secrets: dict[str, tuple[str, float]] = {}

@@ -63,6 +63,10 @@ def _shop(ctx) -> str:
     return ctx.transport.req_env[SHOP_ID_KEY]
 
 
+def _now(ctx):
+    return ctx.app.gateway.clock()
+
+
 def guarded(fn: Callable) -> Callable:
     """Domain errors -> declared faults; database trouble -> Server.Unavailable; never a trace."""
 
@@ -262,7 +266,8 @@ class ShopService(ServiceBase):
     @operation(t.Claim.customize(min_occurs=1, nillable=False), _returns=t.ClaimReceipt.customize(min_occurs=1, nillable=False),
          _out_variable_name="receipt", _throws=f.COMMON + [f.ConflictFault])
     def SubmitClaim(ctx, claim):
-        result = use_cases.submit_claim(_gateway(ctx).uow, _shop(ctx), content_of(claim))
+        result = use_cases.submit_claim(_gateway(ctx).uow, _shop(ctx), content_of(claim),
+                                        now=_now(ctx))
         return receipt(result.claim, result.created)
 
     @operation(t.ClaimList.customize(min_occurs=1, nillable=False), _returns=t.ClaimResultList.customize(min_occurs=1, nillable=False),
@@ -276,12 +281,12 @@ class ShopService(ServiceBase):
         if len(items) + len(refused) > t.MAX_BATCH:
             raise ValidationFailed([FieldError("claims", f"at most {t.MAX_BATCH} claims per call, "
                                                f"got {len(items) + len(refused)}")])
-        uow, shop = _gateway(ctx).uow, _shop(ctx)
+        uow, shop, now = _gateway(ctx).uow, _shop(ctx), _now(ctx)
         results = [_item_error(index, None, ValidationFailed(errors), prefixed=True)
                    for index, errors in refused.items()]
         for index, item in zip(indices, items):
             try:
-                done = use_cases.submit_claim(uow, shop, content_of(item))
+                done = use_cases.submit_claim(uow, shop, content_of(item), now=now)
                 results.append(t.ClaimResult(index=index, shopClaimId=item.shopClaimId,
                                              receipt=receipt(done.claim, done.created)))
             except Exception as exc:  # noqa: BLE001 - one bad item does not fail the others
@@ -323,7 +328,7 @@ class ShopService(ServiceBase):
         if reason is not None and len(reason) > 1000:
             raise ValidationFailed([FieldError("reason", "must be at most 1000 characters")])
         claim = use_cases.cancel_claim(_gateway(ctx).uow, _shop(ctx), _required_id(shopClaimId),
-                                       reason)
+                                       reason, now=_now(ctx))
         return receipt(claim, False)
 
     @operation(_REQ_ID, Date(min_occurs=1, nillable=False),
@@ -332,16 +337,17 @@ class ShopService(ServiceBase):
     def ReportDirectPayment(ctx, shopClaimId, paidOn, amount):
         claim = use_cases.report_direct_payment(_gateway(ctx).uow, _shop(ctx),
                                                 _required_id(shopClaimId), paidOn,
-                                                _money(amount))
+                                                _money(amount), now=_now(ctx))
         return receipt(claim, False)
 
     @operation(_REQ_ID, _returns=t.CourtDunningPreflight.customize(min_occurs=1, nillable=False), _out_variable_name="preflight",
          _throws=_RECEIPT_FAULTS)
     def CheckCourtDunningOrder(ctx, shopClaimId):
-        from gateway.service.court_dunning import check_court_dunning
+        from gateway.service.court_dunning import check_court_dunning, court_date
 
         return preflight_of(check_court_dunning(_gateway(ctx).read_uow, _shop(ctx),
-                                                _required_id(shopClaimId)))
+                                                _required_id(shopClaimId),
+                                                today=court_date(_now(ctx))))
 
     @operation(_REQ_ID, t.InstructionEnum(min_occurs=1, nillable=False), _REQ_ID, _OPT_TEXT,
          _returns=t.ClaimReceipt.customize(min_occurs=1, nillable=False), _out_variable_name="receipt",
@@ -353,7 +359,7 @@ class ShopService(ServiceBase):
             raise ValidationFailed([FieldError("note", "must be at most 2000 characters")])
         claim, _preflight = request_court_dunning(
             _gateway(ctx).uow, _shop(ctx), _required_id(shopClaimId),
-            CourtDunningInstruction(instruction), requestedBy, note)
+            CourtDunningInstruction(instruction), requestedBy, note, now=_now(ctx))
         return receipt(claim, False)
 
 

@@ -13,14 +13,12 @@ a status change are the full reconciliation's job.
 """
 from __future__ import annotations
 
-from datetime import datetime
-
 from gateway.domain.lifecycle import CLOSED, ClaimState
 from gateway.domain.model import AccountingSummary, Claim
 from gateway.logs import get_logger
 from gateway.service.agency_port import (AgencyError, AgencyPort, AgencyStatus, AgencyTransient,
                                          StatusChangeBatch)
-from gateway.service.claims import apply_agency_status, utc_now
+from gateway.service.claims import Clock, apply_agency_status, utc_now
 from gateway.service.unit_of_work import UnitOfWorkFactory
 
 from .calls import AgencyCalls
@@ -39,12 +37,11 @@ def change_key(status: AgencyStatus) -> str:
 
 
 def sync_changes(uow_factory: UnitOfWorkFactory, agency: AgencyPort, calls: AgencyCalls,
-                 shops: list[ShopAccess], report: SyncReport,
-                 now: datetime | None = None) -> None:
+                 shops: list[ShopAccess], report: SyncReport, clock: Clock = utc_now) -> None:
     """Drain every shop's feed. Raises SyncAborted when the agency stops answering."""
     for access in shops:
         try:
-            _drain(uow_factory, agency, calls, access, report, now)
+            _drain(uow_factory, agency, calls, access, report, clock)
         except AgencyTransient as exc:
             # Whatever was stored is consistent; the uncommitted batch comes back next run.
             raise SyncAborted(f"agency unreachable while syncing shop {access.shop_id}: "
@@ -55,7 +52,7 @@ def sync_changes(uow_factory: UnitOfWorkFactory, agency: AgencyPort, calls: Agen
 
 
 def _drain(uow_factory: UnitOfWorkFactory, agency: AgencyPort, calls: AgencyCalls,
-           access: ShopAccess, report: SyncReport, now: datetime | None) -> None:
+           access: ShopAccess, report: SyncReport, clock: Clock) -> None:
     last_transaction = None
     while True:
         batch: StatusChangeBatch = calls(agency.get_status_changes, access.creds)
@@ -68,7 +65,7 @@ def _drain(uow_factory: UnitOfWorkFactory, agency: AgencyPort, calls: AgencyCall
             raise SyncAborted(f"the agency redelivers committed transaction "
                               f"{batch.transaction_id} for shop {access.shop_id}")
         figures = _accounting_for(agency, calls, access, batch, report)
-        _store(uow_factory, agency, access, batch, figures, report, now or utc_now())
+        _store(uow_factory, agency, access, batch, figures, report, clock())
         if batch.transaction_id:
             calls(agency.commit_changes, access.creds, batch.transaction_id)
         report.batch_committed()

@@ -100,7 +100,7 @@ def sync_full(engine: Engine, uow_factory: UnitOfWorkFactory, agency: AgencyPort
         value = run.safe_mark()
         if value != saved_mark:
             save_checkpoint(engine, FULL_CHECKPOINT,
-                            {"after_id": value, "correlation_id": report.correlation_id})
+                            {"after_id": value, "correlation_id": report.correlation_id}, now())
             saved_mark = value
 
     run.start()

@@ -31,10 +31,10 @@ class Failure:
 class SyncReport:
     """Thread-safe tally of one run. `progress` (if set) is called once per claim checked."""
 
-    def __init__(self, mode: str, correlation_id: str):
+    def __init__(self, mode: str, correlation_id: str, started_at: datetime | None = None):
         self.mode = mode
         self.correlation_id = correlation_id
-        self.started_at = datetime.now(timezone.utc)
+        self.started_at = started_at or datetime.now(timezone.utc)
         self._t0 = time.monotonic()
         self.duration_s: float | None = None
         self._lock = threading.Lock()

@@ -33,7 +33,7 @@ def run_sync(gw: Any, agency: AgencyPort, credentials: CredentialsLookup, *,
     gw is a gateway.app.Gateway (engine, uow, read_uow). The report's exit_code says
     how it went; report.aborted holds the one line for exit 2.
     """
-    report = SyncReport("full" if full else "changes", correlation_id)
+    report = SyncReport("full" if full else "changes", correlation_id, started_at=gw.clock())
     calls = AgencyCalls(RateLimiter(max_rps), backoff_s=backoff_s)
     on_total: Callable[[int], None] | None = None
     if progress is not None:
@@ -44,9 +44,9 @@ def run_sync(gw: Any, agency: AgencyPort, credentials: CredentialsLookup, *,
         shops = shops_to_sync(gw.read_uow, agency, calls, credentials, report, only)
         if full:
             sync_full(gw.engine, gw.uow, agency, calls, shops, report, concurrency=concurrency,
-                      accounting=accounting, restart=restart, on_total=on_total)
+                      accounting=accounting, restart=restart, on_total=on_total, now=gw.clock)
         else:
-            sync_changes(gw.uow, agency, calls, shops, report)
+            sync_changes(gw.uow, agency, calls, shops, report, clock=gw.clock)
     except SyncAborted as exc:
         report.aborted = str(exc)
     except DBAPIError as exc:

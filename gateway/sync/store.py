@@ -82,8 +82,9 @@ def load_checkpoint(engine: Engine, name: str) -> dict[str, Any] | None:
                             .where(sync_checkpoints.c.name == name)).scalar_one_or_none()
 
 
-def save_checkpoint(engine: Engine, name: str, value: dict[str, Any]) -> None:
-    now = datetime.now(timezone.utc)
+def save_checkpoint(engine: Engine, name: str, value: dict[str, Any],
+                    now: datetime | None = None) -> None:
+    now = now or datetime.now(timezone.utc)
     with engine.begin() as conn:
         done = conn.execute(update(sync_checkpoints).where(sync_checkpoints.c.name == name)
                             .values(value=value, updated_at=now)).rowcount

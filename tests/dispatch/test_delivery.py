@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import update
@@ -13,7 +13,7 @@ from gateway.service import claims as claim_service
 from gateway.store import outbox_store as store
 from gateway.store.tables import outbox
 
-from tests.factories import content
+from tests.factories import content, wall_today
 
 from .conftest import (SHOP, Running, all_done, dispatcher, now, outbox_rows, states, submit,
                        wait_for)
@@ -36,13 +36,24 @@ def test_submit_goes_out_within_a_second_and_marks_the_claim(gateway, shop, fres
     assert claim.agency_file_number == fresh_sim.claims()[inv]
 
 
+def test_the_worker_leases_and_records_on_the_gateways_clock(gateway, shop, fresh_sim, agency):
+    ahead = timedelta(days=2)
+    gateway.clock = lambda: now() + ahead  # what the composition root hands every part
+    [inv] = submit(gateway, 1)
+    with Running(dispatcher(gateway, agency)):
+        wait_for(lambda: all_done(gateway, 1), 5.0, "the row done")
+    [row] = outbox_rows(gateway)
+    assert row.completed_at - now() > ahead - timedelta(minutes=5)
+    assert get(gateway, inv).updated_at - now() > ahead - timedelta(minutes=5)
+
+
 def test_each_kind_in_order(gateway, shop, fresh_sim, agency):
     [a, b] = submit(gateway, 2)
     with Running(dispatcher(gateway, agency)):
         wait_for(lambda: all_done(gateway, 2), 10.0, "both submitted")
         # Written while the worker runs: each claim's rows go out in this order.
         claim_service.report_direct_payment(gateway.uow, SHOP, a,
-                                            date.today() - timedelta(days=1), Decimal("20.00"))
+                                            wall_today() - timedelta(days=1), Decimal("20.00"))
         claim_service.cancel_claim(gateway.uow, SHOP, a, "paid directly")
         with gateway.uow() as uow:
             c = uow.claims.get(SHOP, b, for_update=True)
@@ -66,7 +77,7 @@ def test_rejection_makes_the_claim_rejected_and_ends_later_rows(gateway, shop, f
     # A claim the gateway accepted (its clock said the date had passed) but the agency's
     # clock puts in the future: the agency refuses it with its reason.
     bad = "BAD-1"
-    future = date.today() + timedelta(days=30)
+    future = wall_today() + timedelta(days=30)
     claim_service.submit_claim(gateway.uow, SHOP, content(bad, date_of_origin=future, due_date=None,
                                                           date_of_last_reminder=None),
                                now=now() + timedelta(days=60))
