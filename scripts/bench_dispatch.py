@@ -33,7 +33,8 @@ from gateway.service import claims as claim_service  # noqa: E402
 from gateway.service.shops import add_shop  # noqa: E402
 from gateway.store import outbox_store, schema  # noqa: E402
 from gateway.store.database import make_engine  # noqa: E402
-from tests.factories import content  # noqa: E402
+from tests.factories import content, wall_today  # noqa: E402
+from bench_ready import ServerDidNotStart, run as run_benchmark, wait_until_ready  # noqa: E402
 
 LATENCY_S = 0.1
 TARGET = 0.9
@@ -62,16 +63,12 @@ def _agency_process(latency_s: float, threads: int) -> _AgencyProcess:
                              "--threads", str(threads)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     agency = _AgencyProcess(proc, port)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            agency.stats()
-            return agency
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise SystemExit("the agency simulator did not start")
-            time.sleep(0.2)
+    try:
+        wait_until_ready(agency.stats, "the agency simulator", proc)
+    except ServerDidNotStart:
+        proc.kill()
+        raise
+    return agency
 
 
 def _raw_ceiling(agency, concurrency: int, calls: int) -> float:
@@ -83,7 +80,9 @@ def _raw_ceiling(agency, concurrency: int, calls: int) -> float:
 
     client_id, key = next(iter(DEFAULT_CLIENTS.items()))
     creds = AgencyCredentials(str(client_id), key)
-    claims = [Claim(shop_id="bench", content=content(f"CEILING-{i:06d}")) for i in range(calls)]
+    today = wall_today()
+    claims = [Claim(shop_id="bench", content=content(f"CEILING-{i:06d}", today=today))
+              for i in range(calls)]
     started = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(lambda c: agency.submit_claim(creds, c), claims))
@@ -133,7 +132,8 @@ def main() -> None:
                  agency_client_key=key)
         print(f"writing {args.claims} claims ({args.db}) ...", flush=True)
         for i in range(args.claims):
-            claim_service.submit_claim(gw.uow, "bench", content(f"BENCH-{i:06d}"))
+            claim_service.submit_claim(gw.uow, "bench",
+                                       content(f"BENCH-{i:06d}", today=wall_today()))
 
         agency = app.build_agency(settings)
         ceiling = _raw_ceiling(agency, args.concurrency, min(400, args.claims))
@@ -170,4 +170,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_benchmark(main))

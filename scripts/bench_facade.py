@@ -25,8 +25,11 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 
 import requests
+
+from bench_ready import run as run_benchmark, wait_until_ready
 
 ECHO_ENVELOPE = (
     '<?xml version="1.0" encoding="UTF-8"?>'
@@ -39,7 +42,7 @@ SUBMIT_ENVELOPE = (
     "<t:shopClaimId>{n}</t:shopClaimId><t:claimType>GOODS_SOLD</t:claimType>"
     "<t:reason>2 x Wanderschuhe</t:reason><t:principal>149.90</t:principal>"
     "<t:dunningFees>5.00</t:dunningFees><t:currency>EUR</t:currency>"
-    "<t:dateOfOrigin>2025-09-01</t:dateOfOrigin><t:counterPerformanceRendered>true"
+    "<t:dateOfOrigin>{origin}</t:dateOfOrigin><t:counterPerformanceRendered>true"
     "</t:counterPerformanceRendered><t:debtor><t:kind>PERSON</t:kind>"
     "<t:salutation>MS</t:salutation><t:firstName>Jürgen</t:firstName>"
     "<t:lastName>Müller</t:lastName><t:street>Große Straße</t:street>"
@@ -103,13 +106,15 @@ def drive(url: str, template: str, clients: int, seconds: float, auth=None) -> d
     errors = [0] * clients
     stop_at = time.perf_counter() + seconds
     run = uuid.uuid4().hex[:8]
+    # Two months before the server's today: in time whatever the date.
+    origin = (datetime.now(timezone.utc) - timedelta(days=60)).date().isoformat()
 
     def client(i: int) -> None:
         session = requests.Session()
         headers = {"Content-Type": "text/xml; charset=utf-8"}
         n = 0
         while time.perf_counter() < stop_at:
-            body = template.format(n=f"B-{run}-{i}-{n}").encode()
+            body = template.format(n=f"B-{run}-{i}-{n}", origin=origin).encode()
             n += 1
             started = time.perf_counter()
             response = session.post(url, data=body, headers=headers, auth=auth)
@@ -156,7 +161,8 @@ def _start_waitress(kind: str, db_url: str, workers: int):
     proc = ctx.Process(target=_serve, args=(kind, db_url, queue), daemon=True)
     proc.start()
     try:
-        yield queue.get(timeout=60)
+        yield wait_until_ready(lambda: queue.get(timeout=1), f"the {kind} server (waitress)",
+                               proc)
     finally:
         proc.terminate()
         proc.join(10)
@@ -178,15 +184,10 @@ def _start_gunicorn(kind: str, db_url: str, workers: int):
                             pythonpath=os.path.dirname(os.path.abspath(__file__)))
     proc = subprocess.Popen(argv, env=dict(os.environ, **environ))
     try:
-        deadline = time.monotonic() + 60
-        while True:  # ready when every worker answers; until then, connections are refused
-            try:
-                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError(f"gunicorn did not start ({kind})") from None
-                time.sleep(0.2)
+        # Ready when a worker answers at all (the echo has no /healthz: any status will
+        # do); until then connections are refused or hang.
+        wait_until_ready(lambda: requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5),
+                         f"the {kind} server (gunicorn)", proc)
         time.sleep(1.0)  # the other workers finish loading
         yield port
     finally:
@@ -271,4 +272,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_benchmark(main))

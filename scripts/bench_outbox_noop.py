@@ -29,7 +29,7 @@ from gateway.service.agency_port import AgencyCredentials  # noqa: E402
 from gateway.service.shops import add_shop  # noqa: E402
 from gateway.store import outbox_store, schema  # noqa: E402
 from gateway.store.database import make_engine  # noqa: E402
-from tests.factories import content  # noqa: E402
+from tests.factories import content, wall_today  # noqa: E402
 
 LIMIT = 1000.0
 
@@ -84,7 +84,8 @@ def main() -> None:
                      agency_client_key="k")
         print(f"writing {args.rows} claims ...", flush=True)
         for i in range(args.rows):
-            claim_service.submit_claim(gw.uow, shops[i % len(shops)], content(f"NOOP-{i:06d}"))
+            claim_service.submit_claim(gw.uow, shops[i % len(shops)],
+                                       content(f"NOOP-{i:06d}", today=wall_today()))
 
         creds = AgencyCredentials("1", "k")
         d = Dispatcher(gw, NoopAgency(), lambda uow, shop_id: creds,

@@ -38,7 +38,7 @@ from gateway.service.shops import add_shop  # noqa: E402
 from gateway.store import schema, tables  # noqa: E402
 from gateway.store.database import make_engine  # noqa: E402
 from gateway.store.unit_of_work import SqlUnitOfWork  # noqa: E402
-from tests.factories import content  # noqa: E402
+from tests.factories import content, wall_today  # noqa: E402
 
 CLIENT_ID, CLIENT_KEY = 1001, "bench-client-key"
 CHANGED_SHARE = 50  # every 50th claim has news at the agency: 2 %
@@ -50,7 +50,7 @@ def seed(engine, sim, count: int) -> None:
     from functools import partial
     add_shop(partial(SqlUnitOfWork, engine), "bench-shop", password="correct horse battery",
              agency_client_id=str(CLIENT_ID), agency_client_key=CLIENT_KEY)
-    template = content("BENCH")
+    template = content("BENCH", today=wall_today())
     now = datetime.now(timezone.utc)
     numbers = []
     for i in range(count):
