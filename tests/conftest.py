@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -25,8 +26,25 @@ POSTGRES_URL = os.environ.get("GATEWAY_TEST_POSTGRES_URL", "")
 DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 
+# Set by .ci/run's second run, with tests/moved_clock on PYTHONPATH (see its sitecustomize).
+MOVED_CLOCK = os.environ.get("GATEWAY_TEST_CLOCK", "")
+
+
 def pytest_report_header(config):
-    return f"databases under test: {', '.join(DATABASES)}"
+    lines = [f"databases under test: {', '.join(DATABASES)}"]
+    if MOVED_CLOCK:
+        lines.append(f"wall clock moved to {MOVED_CLOCK} (ticking): now "
+                     f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC")
+    return lines
+
+
+def pytest_configure(config):
+    # A moved-clock run whose clock did not move (sitecustomize not on PYTHONPATH, or
+    # shadowed by another one) would pass on the real date and prove nothing.
+    if MOVED_CLOCK and datetime.now(timezone.utc).date() < date.fromisoformat(MOVED_CLOCK[:10]):
+        raise pytest.UsageError(f"GATEWAY_TEST_CLOCK={MOVED_CLOCK} is set but the clock reads "
+                                f"{datetime.now(timezone.utc):%Y-%m-%d}: put tests/moved_clock "
+                                "on PYTHONPATH (its sitecustomize moves the clock)")
 
 
 @pytest.fixture(scope="session")
