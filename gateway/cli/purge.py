@@ -21,7 +21,7 @@ def purge(ctx, closed_before, dry_run) -> None:
     cutoff: date = closed_before.date()
     with app.build(settings_of(ctx)) as gw:
         try:
-            report = purge_closed_before(gw.uow, cutoff, dry_run=dry_run)
+            report = purge_closed_before(gw.uow, cutoff, dry_run=dry_run, now=gw.clock())
         except ValueError as exc:
             fail(str(exc))
     verb = "would anonymise" if dry_run else "anonymised"

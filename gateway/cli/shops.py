@@ -33,7 +33,8 @@ def add(ctx, shop_id, password, agency, seat, agency_client_id, agency_client_ke
     with app.build(settings_of(ctx)) as gw:
         result = add_shop(gw.uow, shop_id, password=password, agency=agency,
                           seat=seat.upper() if seat else None, agency_client_id=agency_client_id,
-                          agency_client_key=agency_client_key, agency_sandbox=sandbox)
+                          agency_client_key=agency_client_key, agency_sandbox=sandbox,
+                          now=gw.clock())
     click.echo(f"shop {shop_id} added (agency {agency})")
     if result.password_generated:
         click.echo(f"password: {result.password}")
@@ -54,7 +55,8 @@ def set_(ctx, shop_id, password, seat, agency_client_id, agency_client_key, sand
         changed = update_shop(gw.uow, shop_id, password=password,
                               seat=seat.upper() if seat else None,
                               agency_client_id=agency_client_id,
-                              agency_client_key=agency_client_key, agency_sandbox=sandbox)
+                              agency_client_key=agency_client_key, agency_sandbox=sandbox,
+                          now=gw.clock())
     click.echo(f"shop {shop_id}: changed {', '.join(changed)}" if changed
                else f"shop {shop_id}: nothing to change")
 

@@ -94,7 +94,7 @@ class Parts:
         self._stops.append(self.simulator.stop)
         self.gw = gateway_app.build(self.settings)
         self._stops.append(self.gw.close)
-        add_shop(self.gw.uow, SHOP_ID, password=SHOP_PASSWORD, seat="BY")
+        add_shop(self.gw.uow, SHOP_ID, password=SHOP_PASSWORD, seat="BY", now=self.gw.clock())
         server = make_server(build_wsgi_app(self.gw), self.settings, "127.0.0.1", port)
         threading.Thread(target=server.run, name="demo-facade", daemon=True).start()
         self._stops.insert(0, server.close)

@@ -11,12 +11,14 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import requests
 import zeep
 from zeep.transports import Transport
 
 from gateway.service.shops import add_shop
+from tests.factories import wall_today
 
 PASSWORD = "password-of-the-serve-shop"
 
@@ -44,9 +46,9 @@ def test_two_worker_processes_serve_one_gap_free_feed_and_stop_on_sigterm(gatewa
         deadline = time.monotonic() + 60
         while True:
             try:
-                requests.get(base + "/healthz", timeout=1)
+                requests.get(base + "/healthz", timeout=5)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:  # refused, or accepted by a worker still loading
                 assert server.poll() is None and time.monotonic() < deadline, log_path.read_text()
                 time.sleep(0.2)
         session = requests.Session()
@@ -54,7 +56,8 @@ def test_two_worker_processes_serve_one_gap_free_feed_and_stop_on_sigterm(gatewa
         client = zeep.Client(base + "/soap/shop?wsdl",
                              transport=Transport(session=session, timeout=10))
         claim = {"claimType": "GOODS_SOLD", "reason": "Order 4711", "principal": "99.90",
-                 "currency": "EUR", "dateOfOrigin": "2026-09-01",
+                 "currency": "EUR",
+                 "dateOfOrigin": (wall_today() - timedelta(days=60)).isoformat(),
                  "counterPerformanceRendered": True,
                  "debtor": {"kind": "PERSON", "lastName": "Muster", "street": "Hauptstr.",
                             "houseNumber": "1", "postcode": "10115", "city": "Berlin",
