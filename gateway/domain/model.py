@@ -176,6 +176,10 @@ class Claim:
     state: ClaimState = ClaimState.RECEIVED
     id: int | None = None
     agency: str | None = None
+    # What the agency knows the claim by (its invoice/customer reference), unique per agency
+    # account: the idempotency key of the hand-over. None on claims made before it existed
+    # (they were handed over under their shop claim id).
+    agency_reference: str | None = None
     agency_file_number: str | None = None
     agency_status_code: int | None = None
     agency_status_text: str | None = None

@@ -20,14 +20,22 @@ from gateway.domain.model import AccountingSummary, Claim, CourtDunningInstructi
 
 @dataclass(frozen=True)
 class AgencyCredentials:
-    """Per shop (client id and key) plus the sandbox flag; the application key is per installation."""
+    """A creditor's credentials at one agency connection (an agency account).
+
+    client_id: who the creditor is there (mediafinanz SOAP: the numeric clientId; REST:
+    the client UUID). client_key: the secret (SOAP: the client licence key; REST: the
+    password). user: a user name where the agency wants one (REST). Installation-level
+    secrets (an application key) belong to the connection, not here.
+    """
 
     client_id: str
     client_key: str
     sandbox: bool = False
+    user: str | None = None
 
     def __repr__(self) -> str:  # never print the key
-        return f"AgencyCredentials(client_id={self.client_id!r}, sandbox={self.sandbox})"
+        return (f"AgencyCredentials(client_id={self.client_id!r}, user={self.user!r}, "
+                f"sandbox={self.sandbox})")
 
 
 @dataclass(frozen=True)
@@ -103,12 +111,15 @@ class AgencyAmbiguous(AgencyTransient):
 
 class AgencyPort(Protocol):
     name: str
+    # False for an agency without a changes feed: the sync then polls get_status for each
+    # open claim, and get_status_changes / commit_changes are never called.
+    has_changes_feed: bool
 
     def submit_claim(self, creds: AgencyCredentials, claim: Claim) -> str:
         """Hand a claim over; returns the agency file number.
 
-        Idempotent on the claim's invoice reference (shop claim id): a repeated
-        submission of the same invoice returns the existing file number.
+        Idempotent on claim.agency_reference, which is unique per agency account: a
+        repeated submission of the same reference returns the existing file number.
         """
 
     def get_status(self, creds: AgencyCredentials, file_number: str) -> AgencyStatus: ...
@@ -118,10 +129,6 @@ class AgencyPort(Protocol):
     def commit_changes(self, creds: AgencyCredentials, transaction_id: str) -> None: ...
 
     def get_accounting(self, creds: AgencyCredentials, file_number: str) -> AccountingSummary: ...
-
-    def get_history(self, creds: AgencyCredentials, file_number: str) -> list[JournalEntry]: ...
-
-    def get_options(self, creds: AgencyCredentials, file_number: str) -> ClaimOptions: ...
 
     def close_claim(self, creds: AgencyCredentials, file_number: str) -> None: ...
 
