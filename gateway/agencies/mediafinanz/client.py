@@ -82,6 +82,7 @@ class MediafinanzAgency:
     """
 
     name = "mediafinanz"
+    has_changes_feed = True
 
     def __init__(self, endpoint_url: str, application_key: str, timeout_s: float = 10.0,
                  wsdl_path: str | Path | None = None, *, strict: bool = True,
