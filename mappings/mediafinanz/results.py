@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
+from gateway.domain import accounting
+from gateway.domain.accounting import amount_or_zero
 from gateway.domain.model import AccountingSummary, Payout
-from gateway.domain.money import ZERO, eur
 from gateway.service.agency_port import ClaimOptions, JournalEntry, StatusChangeBatch
 
 from .codes import status_from_change
@@ -14,21 +14,15 @@ from .codes import status_from_change
 
 def accounting_summary(answer: Mapping[str, Any]) -> AccountingSummary:
     """getClaimAccountingSummary -> AccountingSummary (payouts oldest first)."""
-    payouts = tuple(sorted(
-        (payout(p) for p in _items(answer.get("payoutHistory"))),
-        key=lambda p: (p.paid_out_on, p.number)))
-    return AccountingSummary(
-        total_debts=_money(answer.get("totalDebts")),
-        paid=_money(answer.get("paid")),
-        outstanding=_money(answer.get("outstanding")),
-        current_payout=_money(answer.get("currentPayout")),
-        sum_payout=_money(answer.get("sumPayout")),
-        payouts=payouts,
-    )
+    return accounting.summary(
+        total_debts=answer.get("totalDebts"), paid=answer.get("paid"),
+        outstanding=answer.get("outstanding"), current_payout=answer.get("currentPayout"),
+        sum_payout=answer.get("sumPayout"),
+        payouts=(payout(p) for p in _items(answer.get("payoutHistory"))))
 
 
 def payout(entry: Mapping[str, Any]) -> Payout:
-    return Payout(paid_out_on=_date(entry["date"]), amount=_money(entry["total"]),
+    return Payout(paid_out_on=_date(entry["date"]), amount=amount_or_zero(entry["total"]),
                   number=str(entry["payoutNumber"]))
 
 
@@ -72,12 +66,8 @@ def _items(value: Any) -> Iterable[Mapping[str, Any]]:
     return value or ()
 
 
-def _money(value: Any) -> Decimal:
-    # eur() refuses floats: money never passes through binary floats.
-    return ZERO if value is None else eur(value)
-
-
 def _date(value: Any) -> date:
+    # xsd:date: zeep gives date objects; text must be a bare YYYY-MM-DD.
     if isinstance(value, datetime):
         return value.date()
     return value if isinstance(value, date) else date.fromisoformat(str(value))

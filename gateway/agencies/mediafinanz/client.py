@@ -30,11 +30,11 @@ import requests
 import structlog
 import zeep
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from zeep.exceptions import Fault, TransportError, ValidationError
 from zeep.helpers import serialize_object
 from zeep.transports import Transport
 
+from gateway.agencies.http_errors import classify_transport
 from gateway.domain.model import AccountingSummary, Claim, CourtDunningInstruction
 from gateway.domain.money import eur
 from gateway.service.agency_port import (AgencyAmbiguous, AgencyAuthFailed, AgencyCredentials,
@@ -121,14 +121,15 @@ class MediafinanzAgency:
     def submit_claim(self, creds: AgencyCredentials, claim: Claim) -> str:
         """newClaim; returns the agency's 11-digit file number.
 
-        Idempotency rests on the agency: a repeated invoice (the shop's claim id)
-        of the same clientId answers the file number it already gave, and creates
-        no second claim. So after AgencyAmbiguous (request sent, no answer; the claim
-        may exist) resubmitting the same claim is safe and is how the caller
-        learns the file number. This holds because every shop has its own
-        agency client id (see mappings.mediafinanz.claims).
+        Idempotency rests on the agency: a repeated invoice (the claim's agency
+        reference) of the same clientId answers the file number it already gave, and
+        creates no second claim. So after AgencyAmbiguous (request sent, no answer; the
+        claim may exist) resubmitting the same claim is safe and is how the caller
+        learns the file number. This holds for shops sharing a client id too: the
+        reference is unique per account (see gateway.domain.agency).
         """
-        claim_args, debtor_args = mapping.new_claim_arguments(claim.content)
+        claim_args, debtor_args = mapping.new_claim_arguments(claim.content,
+                                                              claim.agency_reference)
         result = self._call("newClaim", creds, claim_args, debtor_args)
         errors = [str(e) for e in (result.get("errorList") or [])]
         if errors:
@@ -215,8 +216,6 @@ def _file(file_number: str) -> dict[str, str]:
 
 def classify(exc: BaseException) -> AgencyError:
     """An exception from a zeep call -> the port's error for it."""
-    if isinstance(exc, AgencyError):
-        return exc
     if isinstance(exc, Fault):
         code = (exc.code or "").rpartition(":")[2] if exc.code else ""
         message = exc.message or code or "SOAP fault"
@@ -238,30 +237,5 @@ def classify(exc: BaseException) -> AgencyError:
     if isinstance(exc, ValidationError):
         # zeep refused to build the request: nothing was sent and sending again cannot help.
         return AgencyRejected(f"the request does not fit the agency's contract: {exc}")
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return AgencyTransient("connecting to the agency timed out")
-    if isinstance(exc, requests.exceptions.ReadTimeout):
-        return AgencyAmbiguous("the agency did not answer in time; the request may have arrived")
-    if isinstance(exc, requests.exceptions.ConnectionError) and _before_sending(exc):
-        return AgencyTransient("cannot connect to the agency")
-    if isinstance(exc, (requests.exceptions.RequestException, zeep.exceptions.Error)):
-        return AgencyAmbiguous(
-            f"the connection failed after the request was sent ({type(exc).__name__})")
-    return AgencyAmbiguous(f"unexpected failure of an agency call ({type(exc).__name__})")
-
-
-def _before_sending(exc: BaseException) -> bool:
-    """True when the failure happened while connecting (refused, DNS, connect timeout)."""
-    seen: set[int] = set()
-    todo: list[Any] = [exc]
-    while todo:
-        current = todo.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, (NewConnectionError, ConnectTimeoutError)):
-            return True
-        todo.extend([getattr(current, "reason", None), getattr(current, "__cause__", None),
-                     getattr(current, "__context__", None)])
-        todo.extend(a for a in getattr(current, "args", ()) if isinstance(a, BaseException))
-    return False
+    # No answer came: where the call broke decides (zeep's other errors come after sending).
+    return classify_transport(exc, after_sending=(zeep.exceptions.Error,))

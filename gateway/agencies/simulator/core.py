@@ -31,6 +31,13 @@ from mappings.mediafinanz.contract import (FAULT_AUTH, FAULT_NOT_ALLOWED, FAULT_
 
 DEFAULT_APPLICATION_KEY = "inkasso-gateway-dev-application-key"
 DEFAULT_CLIENTS: Mapping[int, str] = {1001: "dev-client-key-1001"}
+# The zero-config sandbox gives every shop a client of its own from this range; the
+# simulator accepts any of them with its derived key (sandbox_client_key).
+SANDBOX_CLIENT_IDS = range(100001, 1000000)
+
+
+def sandbox_client_key(client_id: int) -> str:
+    return f"sandbox-client-key-{int(client_id)}"
 DEFAULT_BATCH_SIZE = 100
 
 # Codes after which nothing moves any more.
@@ -95,6 +102,7 @@ class SimClaim:
     journal: list[tuple[datetime, str, str | None]] = field(default_factory=list)
     generation: int = 0  # bumped when the planned future is thrown away
     instruction: int | None = None
+    status_at: datetime | None = None  # when the current code was set
 
     @property
     def outstanding(self) -> Decimal:
@@ -187,12 +195,14 @@ class AgencySimulator:
                  application_key: str = DEFAULT_APPLICATION_KEY,
                  clients: Mapping[int, str] | None = None,
                  batch_size: int = DEFAULT_BATCH_SIZE,
-                 clock: SimClock | None = None):
+                 clock: SimClock | None = None, sandbox_clients: bool = False):
         self.seed = seed
         self.clock = clock or SimClock(speed)
         self.batch_size = batch_size
+        self._application_key = application_key
         self._keys = {int(cid): licence_key(application_key, key)
                       for cid, key in (clients or DEFAULT_CLIENTS).items()}
+        self.sandbox_clients = sandbox_clients
         self._lock = threading.RLock()
         self.reset()
 
@@ -217,32 +227,47 @@ class AgencySimulator:
 
     def authenticate(self, client_id: int, key: str) -> None:
         expected = self._keys.get(int(client_id))
+        if expected is None and self.sandbox_clients and int(client_id) in SANDBOX_CLIENT_IDS:
+            expected = licence_key(self._application_key, sandbox_client_key(client_id))
         if expected is None or not isinstance(key, str) or key.lower() != expected:
             raise AuthError(FAULT_AUTH, "Authentifizierung fehlgeschlagen")
 
     # -- operations ------------------------------------------------------------
-    def new_claim(self, client_id: int, content: ClaimContent) -> tuple[str | None, list[str]]:
-        """(file number, []) or (None, errors). A known invoice answers its existing number."""
+    def new_claim(self, client_id: int, content: ClaimContent,
+                  reference: str | None = None) -> tuple[str | None, list[str]]:
+        """(file number, []) or (None, errors). A known invoice answers its existing number.
+
+        The duplicate check is on `reference` when given (the REST API's
+        ClientCustomerRefNo), else on the invoice (the shop's claim id), per client.
+        """
+        number, errors, _ = self.submit(client_id, content, reference)
+        return number, errors
+
+    def submit(self, client_id: int, content: ClaimContent,
+               reference: str | None = None) -> tuple[str | None, list[str], bool]:
+        """new_claim, also saying whether this call created the claim (False: a duplicate
+        or refused)."""
+        key = reference if reference is not None else content.shop_claim_id
         with self._lock:
             self._advance()
-            known = self._by_invoice.get((client_id, content.shop_claim_id))
+            known = self._by_invoice.get((client_id, key))
             if known is not None:
                 self.duplicates += 1
-                return known, []
+                return known, [], False
             errors = self.check(content)
             if errors:
                 self.rejected += 1
-                return None, errors
+                return None, errors, False
             now = self.clock.now()
             number = self._new_file_number()
             claim = SimClaim(number, client_id, content, now,
                              total=content.principal + content.dunning_fees)
             self._claims[number] = claim
-            self._by_invoice[(client_id, content.shop_claim_id)] = number
+            self._by_invoice[(client_id, key)] = number
             self._set_code(claim, 10201, None, now)
             rng = random.Random(f"{self.seed}:{number}")
             self._plan(claim, _collection_plan(rng), now)
-            return number, []
+            return number, [], True
 
     def check(self, content: ClaimContent) -> list[str]:
         """The agency's own acceptance rules; messages as its clerks would write them."""
@@ -292,6 +317,14 @@ class AgencySimulator:
             self._advance()
             claim = self._claim(client_id, file_number)
             return claim.code, self._text(claim.code), claim.details
+
+    def status_record(self, client_id: int,
+                      file_number: str) -> tuple[int, str | None, str | None, datetime | None]:
+        """status() and when the code was set (the REST front answers it as StatusDate)."""
+        with self._lock:
+            self._advance()
+            claim = self._claim(client_id, file_number)
+            return claim.code, self._text(claim.code), claim.details, claim.status_at
 
     def status_changes(self, client_id: int) -> tuple[str | None, list[dict]]:
         """The open batch again if it was not committed, else the next one (at most batch_size)."""
@@ -407,7 +440,8 @@ class AgencySimulator:
             self._advance()
 
     def claims(self) -> dict[str, str]:
-        """invoice -> file number (invoices of all clients; the client id is not part of it)."""
+        """invoice (or REST reference) -> file number (of all clients; the client id is not
+        part of it)."""
         with self._lock:
             return {inv: num for (_, inv), num in self._by_invoice.items()}
 
@@ -473,7 +507,7 @@ class AgencySimulator:
 
     def _set_code(self, claim: SimClaim, code: int, details: str | None, at: datetime,
                   text: str | None = None) -> None:
-        claim.code, claim.details = code, details
+        claim.code, claim.details, claim.status_at = code, details, at
         text = text or self._text(code)
         claim.journal.append((at, text, details))
         self._feed.setdefault(claim.client_id, []).append({
