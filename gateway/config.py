@@ -123,8 +123,10 @@ SETTINGS: tuple[Setting, ...] = (
             secret=True),
     Setting("agency_timeout_s", _float_between(0.1, 300.0), 10.0, "timeout of one agency call"),
     Setting("worker_concurrency", _int_between(1, 256), 8, "agency calls in flight per worker"),
-    Setting("outbox_lease_s", _float_between(1.0, 3600.0), 60.0,
-            "how long a leased outbox row stays with a worker before another may take it"),
+    Setting("outbox_lease_s", _float_between(1.0, 3600.0), 15.0,
+            "how long a leased outbox row stays with a worker that stopped renewing it (a live "
+            "worker renews its leases every third of it): a dead worker's rows come free "
+            "after this"),
     Setting("outbox_max_attempts", _int_between(1, 1000), 25,
             "transient failures before an outbox row is dead"),
     Setting("outbox_max_age_s", _float_between(60.0, 30 * 86400.0), 3 * 86400.0,

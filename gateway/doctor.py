@@ -79,51 +79,47 @@ def _agency_checks(settings: Settings) -> Iterator[Check]:
     except Exception:  # noqa: BLE001 - the database checks above already said why
         yield Check("agency credentials", SKIP, "needs a reachable, up-to-date database")
         return
-    try:
-        agency = app.build_agency(settings)
-    except Exception as exc:  # noqa: BLE001 - e.g. the WSDL cannot be loaded
-        gw.close()
-        yield Check("agency", FAIL, f"cannot build the agency client: {exc}",
-                    "check GATEWAY_AGENCY_URL")
-        return
+    agencies = app.AgencyRegistry(settings)
     try:
         with gw.read_uow() as uow:
             shops = uow.shops.list()
-            creds = {s.id: uow.shops.agency_credentials(s.id) for s in shops}
+            accounts = {s.agency_account for s in shops if s.agency_account}
+            routes = {}
+            for account in sorted(accounts):
+                try:
+                    routes[account] = agencies.route(uow, account)
+                except AgencyError as exc:
+                    routes[account] = exc
         if not shops:
-            yield Check("agency", WARN, f"{settings.agency_url}: no shops yet, nothing to check",
-                        "add a shop with `gateway shops add SHOP_ID --agency-client-id ID "
-                        "--agency-client-key KEY`")
+            yield Check("agency", WARN, "no shops yet, nothing to check",
+                        "add a shop with `gateway shops add SHOP_ID --account NAME`")
             return
-        reachable = True
         for shop in shops:
-            if creds[shop.id] is None:
-                yield Check(f"shop {shop.id}", FAIL, "has no agency credentials",
-                            f"`gateway shops set {shop.id} --agency-client-id ID "
-                            "--agency-client-key KEY`")
+            if not shop.agency_account:
+                yield Check(f"shop {shop.id}", FAIL, "is on no agency account",
+                            f"`gateway shops set {shop.id} --account NAME`")
+        for account, route in routes.items():
+            if isinstance(route, Exception):
+                yield Check(f"account {account}", FAIL, f"cannot build its agency client: {route}",
+                            "check the account's connection (`gateway connections list`)")
                 continue
-            if not reachable:
-                yield Check(f"shop {shop.id}", SKIP, "agency unreachable")
-                continue
+            agency, creds = route
             try:
-                agency.check_credentials(creds[shop.id])
+                agency.check_credentials(creds)
             except AgencyAuthFailed as exc:
-                yield Check(f"shop {shop.id}", FAIL,
-                            f"the agency refused the credentials of client id "
-                            f"{creds[shop.id].client_id} ({exc})",
-                            f"`gateway shops set {shop.id} --agency-client-id ID "
-                            "--agency-client-key KEY` with the values from the agency; check "
-                            "GATEWAY_AGENCY_APPLICATION_KEY")
+                yield Check(f"account {account}", FAIL,
+                            f"the agency refused the credentials of client id {creds.client_id} "
+                            f"({exc})",
+                            f"`gateway accounts set {account} --client-id ID --client-key KEY` "
+                            "with the values from the agency; check the connection's "
+                            "installation key")
             except AgencyError as exc:
-                reachable = False
-                yield Check("agency", FAIL, f"cannot reach {settings.agency_url}: {exc}",
-                            "check GATEWAY_AGENCY_URL, the network path and the agency's status")
+                yield Check(f"account {account}", FAIL, f"cannot reach its agency: {exc}",
+                            "check the connection's URL (GATEWAY_AGENCY_URL for the default "
+                            "one), the network path and the agency's status")
             else:
-                yield Check(f"shop {shop.id}", OK,
-                            f"agency {settings.agency_url} accepts client id "
-                            f"{creds[shop.id].client_id}")
+                yield Check(f"account {account}", OK,
+                            f"the agency accepts client id {creds.client_id}")
     finally:
-        close = getattr(agency, "close", None)
-        if close:
-            close()
+        agencies.close()
         gw.close()

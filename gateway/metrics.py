@@ -204,3 +204,44 @@ REGISTRY = Registry()
 counter = REGISTRY.counter
 histogram = REGISTRY.histogram
 register_gauge_callback = REGISTRY.register_gauge_callback
+
+
+def serve(host: str, port: int, registry: "Registry | None" = None) -> Callable[[], None]:
+    """Serve GET /metrics of the registry on host:port from a background thread (for
+    processes without the facade: `gateway worker --metrics-port`). Returns stop()."""
+    from waitress import create_server
+
+    registry = registry or REGISTRY
+
+    def app(environ, start_response):
+        if environ.get("PATH_INFO") != "/metrics":
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"not found"]
+        body = registry.render().encode()
+        start_response("200 OK", [("Content-Type", "text/plain; version=0.0.4; charset=utf-8"),
+                                  ("Content-Length", str(len(body)))])
+        return [body]
+
+    server = create_server(app, host=host, port=port, threads=2, ident="gateway-metrics")
+    thread = threading.Thread(target=server.run, name="metrics", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.close()
+
+    stop.port = server.effective_port  # type: ignore[attr-defined]
+    return stop
+
+
+def write_textfile(path: str, registry: "Registry | None" = None) -> None:
+    """The registry as a Prometheus text file, written atomically (node_exporter's textfile
+    collector reads it): how a batch job such as `gateway sync` hands over its metrics."""
+    import os
+    import tempfile
+
+    text = (registry or REGISTRY).render()
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".metrics-")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    os.replace(tmp, path)

@@ -135,10 +135,11 @@ def main() -> None:
             claim_service.submit_claim(gw.uow, "bench",
                                        content(f"BENCH-{i:06d}", today=wall_today()))
 
-        agency = app.build_agency(settings)
+        agencies = app.AgencyRegistry(settings)
+        with gw.read_uow() as uow:
+            agency, _ = agencies.route(uow, uow.shops.get("bench").agency_account)
         ceiling = _raw_ceiling(agency, args.concurrency, min(400, args.claims))
-        d = Dispatcher(gw, agency, lambda uow, shop_id: app.credentials_for(settings, uow, shop_id),
-                       concurrency=args.concurrency)
+        d = Dispatcher(gw, agencies, concurrency=args.concurrency)
         thread = threading.Thread(target=d.run, daemon=True)
         # This process is the worker (plus a 20 Hz progress poll): its CPU is the worker's.
         started, cpu0 = time.perf_counter(), time.process_time()
@@ -152,7 +153,7 @@ def main() -> None:
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu0
         d.stop()
         thread.join()
-        agency.close()
+        agencies.close()
         stats = sim.stats()
         gw.close()
     finally:

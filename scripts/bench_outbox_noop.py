@@ -25,7 +25,6 @@ from gateway import app, logs  # noqa: E402
 from gateway.config import load  # noqa: E402
 from gateway.dispatch import Dispatcher  # noqa: E402
 from gateway.service import claims as claim_service  # noqa: E402
-from gateway.service.agency_port import AgencyCredentials  # noqa: E402
 from gateway.service.shops import add_shop  # noqa: E402
 from gateway.store import outbox_store, schema  # noqa: E402
 from gateway.store.database import make_engine  # noqa: E402
@@ -38,6 +37,7 @@ class NoopAgency:
     """AgencyPort that answers at once; file numbers are unique per invoice."""
 
     name = "noop"
+    has_changes_feed = False
 
     def submit_claim(self, creds, claim):
         return str(10_000_000_000 + claim.id)
@@ -87,9 +87,9 @@ def main() -> None:
             claim_service.submit_claim(gw.uow, shops[i % len(shops)],
                                        content(f"NOOP-{i:06d}", today=wall_today()))
 
-        creds = AgencyCredentials("1", "k")
-        d = Dispatcher(gw, NoopAgency(), lambda uow, shop_id: creds,
-                       concurrency=args.concurrency, poll_s=0.05)
+        # Every shop is on account client-1 of the default connection: its adapter is the no-op.
+        agencies = app.AgencyRegistry(settings, adapters={"default": NoopAgency()})
+        d = Dispatcher(gw, agencies, concurrency=args.concurrency, poll_s=0.05)
         thread = threading.Thread(target=d.run, daemon=True)
         started, cpu0 = time.perf_counter(), time.process_time()
         thread.start()

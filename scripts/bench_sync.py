@@ -69,7 +69,8 @@ def seed(engine, sim, count: int) -> None:
             currency=c.currency, date_of_origin=c.date_of_origin, due_date=c.due_date,
             date_of_last_reminder=c.date_of_last_reminder, note=c.note,
             counter_performance_rendered=c.counter_performance_rendered,
-            content_hash=f"bench-{i}", state="IN_COLLECTION", agency="mediafinanz",
+            content_hash=f"bench-{i}", state="IN_COLLECTION", agency_account=f"client-{CLIENT_ID}",
+            agency_reference=f"B-{i:07d}",
             agency_file_number=numbers[i], agency_status_code=10203,
             total_debts=c.principal + c.dunning_fees, outstanding=c.principal + c.dunning_fees,
             rejection_reasons=[], payouts=[], created_at=now, updated_at=now, version=1)

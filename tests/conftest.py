@@ -94,6 +94,10 @@ def db_url(request, tmp_path) -> str:
     with engine.begin() as conn:
         names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        # What the migrations put in a new database (a copied SQLite template keeps it).
+        conn.execute(text("INSERT INTO agency_connections (name, kind, endpoint_url, sandbox, "
+                          "created_at) VALUES ('default', 'mediafinanz-soap', NULL, false, "
+                          "now())"))
     engine.dispose()
     return url
 

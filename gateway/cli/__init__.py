@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .base import cli, main  # noqa: F401
-from . import claims, db, demo, doctor, purge, shops  # noqa: F401  (they register their commands on `cli`)
+from . import agencies, claims, db, demo, doctor, purge, shops  # noqa: F401  (they register their commands on `cli`)
 
 
 def _register_optional() -> None:

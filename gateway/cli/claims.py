@@ -54,7 +54,8 @@ def show(ctx, shop_id, shop_claim_id) -> None:
     lines = [
         ("claim", f"{shop_id} / {c.shop_claim_id} (internal id {claim.id})"),
         ("state", claim.state.value),
-        ("agency", f"{claim.agency} file {claim.agency_file_number or '-'}, status "
+        ("agency", f"account {claim.agency_account or '-'}, reference "
+                   f"{claim.agency_reference or '-'}, file {claim.agency_file_number or '-'}, status "
                    f"{claim.agency_status_code or '-'} {claim.agency_status_text or ''}".rstrip()),
         ("type", c.claim_type.value),
         ("principal", f"{c.principal} EUR + dunning fees {c.dunning_fees} EUR"),

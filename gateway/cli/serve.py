@@ -57,10 +57,24 @@ def facade_app():
 
     settings = load()
     logs.configure(settings.log_level, settings.log_format)
-    app = build_wsgi_app(gateway_app.build(settings))
+    gw = gateway_app.build(settings)
+    _register_database_gauges(gw)
+    app = build_wsgi_app(gw)
     gc.freeze()  # the start-up heap is not scanned again (shorter pauses under load)
     log.info("facade worker ready", pid=os.getpid())
     return app
+
+
+def _register_database_gauges(gw) -> None:
+    """Outbox and sync gauges on /metrics, read from the database at scrape time: right also
+    when the workers and the sync run in processes of their own."""
+    if not gw.settings.metrics_enabled:
+        return
+    from gateway.dispatch import register_outbox_metrics
+    from gateway.sync.metrics import register_sync_metrics
+
+    register_outbox_metrics(gw.engine, clock=gw.clock)
+    register_sync_metrics(gw.engine)
 
 
 def _run_gunicorn(settings, config_file: str | None, url: str) -> None:
@@ -87,18 +101,11 @@ def _run_gunicorn(settings, config_file: str | None, url: str) -> None:
              "above say why")
 
 
-def _start_worker(gw, agency_url: str | None):
-    try:
-        import gateway.dispatch as dispatch
-    except ImportError:
-        dispatch = None
-    start = getattr(dispatch, "start_in_process", None)
-    if start is None:
-        log.warning("no outbox worker runs in this process: gateway.dispatch.start_in_process "
-                    "is not available; claims stay queued until a worker runs")
-        return None
-    handle = start(gw, agency_url=agency_url)
-    log.info("outbox worker started in-process", agency_url=agency_url)
+def _start_worker(gw, agencies):
+    from gateway.dispatch import start_in_process
+
+    handle = start_in_process(gw, agencies)
+    log.info("outbox worker started in-process")
     return handle
 
 
@@ -136,7 +143,7 @@ def command(ctx: click.Context, host: str | None, port: int | None,
     if settings.simulator_in_process:
         from gateway.agencies.simulator import start_simulator
 
-        simulator = start_simulator(speed=settings.simulator_speed)
+        simulator = start_simulator(speed=settings.simulator_speed, sandbox_clients=True)
         agency_url = simulator.url
         log.warning("SIMULATED SANDBOX AGENCY in use: claims go to an in-process agency "
                     "simulator, not to a real collection agency", agency_url=agency_url)
@@ -144,18 +151,23 @@ def command(ctx: click.Context, host: str | None, port: int | None,
     try:
         gw = gateway_app.build(settings)  # refuses an out-of-date schema
         stoppers.append(gw.close)
+        if simulator is not None:
+            for shop_id, account in gateway_app.give_sandbox_accounts(gw):
+                log.info("shop given a simulated sandbox client", shop_id=shop_id,
+                         account=account)
+        # One adapter per connection for the worker and the sync of this process.
+        agencies = gateway_app.AgencyRegistry(settings, default_url=agency_url)
+        stoppers.insert(0, agencies.close)
         app = build_wsgi_app(gw)
+        _register_database_gauges(gw)
         if settings.run_worker:
-            worker = _start_worker(gw, agency_url)
-            if worker is not None:
-                stoppers.insert(0, worker.stop)
+            stoppers.insert(0, _start_worker(gw, agencies).stop)
         else:
             log.info("no outbox worker in this process (GATEWAY_RUN_WORKER=false)")
-        if settings.in_process_sync_interval > 0 and agency_url:
+        if settings.in_process_sync_interval > 0:
             from gateway.sync.periodic import PeriodicSync
 
-            sync = PeriodicSync(gw, gateway_app.build_agency(settings, agency_url),
-                                settings.in_process_sync_interval).start()
+            sync = PeriodicSync(gw, agencies, settings.in_process_sync_interval).start()
             stoppers.insert(0, sync.stop)
             log.info("changes sync runs in-process", every_s=settings.in_process_sync_interval)
         if settings.server_workers > 1:

@@ -4,7 +4,8 @@ from __future__ import annotations
 import click
 
 from gateway import app
-from gateway.service.shops import KNOWN_AGENCIES, add_shop, update_shop
+from gateway.service.agency_accounts import put_shop_on_account
+from gateway.service.shops import add_shop, update_shop
 
 from .base import cli, fail, settings_of
 
@@ -20,22 +21,35 @@ def shops() -> None:
 @shops.command("add")
 @click.argument("shop_id")
 @click.option("--password", help="At least 12 characters; generated and printed when omitted.")
-@click.option("--agency", type=click.Choice(KNOWN_AGENCIES), default="mediafinanz", show_default=True)
+@click.option("--account", help="The agency account its claims go to (`gateway accounts add`).")
 @click.option("--seat", type=click.Choice(SEATS, case_sensitive=False),
               help="Federal state of the shop's seat (picks the dunning court).")
-@click.option("--agency-client-id", help="The shop's client id at the agency.")
+@click.option("--reference-prefix", help="1-6 of A-Z 0-9 put before its claim ids in the "
+                                         "references the agency gets (default: from the id).")
+@click.option("--agency-client-id", help="Shorthand for an account on the default connection: "
+                                         "the creditor's client id there.")
 @click.option("--agency-client-key", envvar="GATEWAY_NEW_SHOP_AGENCY_CLIENT_KEY",
-              help="The shop's client key at the agency (or GATEWAY_NEW_SHOP_AGENCY_CLIENT_KEY).")
-@click.option("--sandbox/--production", default=False, help="Use the agency's sandbox.")
+              help="With --agency-client-id: its client key (or GATEWAY_NEW_SHOP_AGENCY_CLIENT_KEY).")
+@click.option("--sandbox/--production", default=False,
+              help="With --agency-client-id: the agency's sandbox.")
 @click.pass_context
-def add(ctx, shop_id, password, agency, seat, agency_client_id, agency_client_key, sandbox) -> None:
+def add(ctx, shop_id, password, account, seat, reference_prefix, agency_client_id,
+        agency_client_key, sandbox) -> None:
     """Register SHOP_ID; its facade user name is the shop id."""
-    with app.build(settings_of(ctx)) as gw:
-        result = add_shop(gw.uow, shop_id, password=password, agency=agency,
-                          seat=seat.upper() if seat else None, agency_client_id=agency_client_id,
+    settings = settings_of(ctx)
+    with app.build(settings) as gw:
+        result = add_shop(gw.uow, shop_id, password=password, account=account,
+                          seat=seat.upper() if seat else None,
+                          reference_prefix=reference_prefix.upper() if reference_prefix else None,
+                          agency_client_id=agency_client_id,
                           agency_client_key=agency_client_key, agency_sandbox=sandbox,
                           now=gw.clock())
-    click.echo(f"shop {shop_id} added (agency {agency})")
+        account = result.shop.agency_account
+        if account is None and settings.simulator_in_process:
+            # The zero-config sandbox: a simulated agency client of the shop's own.
+            account = app.give_sandbox_account(gw, shop_id) + " (simulated sandbox client)"
+    click.echo(f"shop {shop_id} added (agency account {account or '- (claims wait for one)'}"
+               f", reference prefix {result.shop.reference_prefix})")
     if result.password_generated:
         click.echo(f"password: {result.password}")
         click.echo("store it now: only a hash is kept.")
@@ -45,18 +59,27 @@ def add(ctx, shop_id, password, agency, seat, agency_client_id, agency_client_ke
 @click.argument("shop_id")
 @click.option("--password", help="A new password (at least 12 characters).")
 @click.option("--seat", type=click.Choice(SEATS, case_sensitive=False))
-@click.option("--agency-client-id")
+@click.option("--account", help="Put the shop on this agency account: its claims from now on "
+                                "go there (claims handed over before stay where they are).")
+@click.option("--agency-client-id", help="Shorthand: the account of this client id on the "
+                                         "default connection.")
 @click.option("--agency-client-key", envvar="GATEWAY_NEW_SHOP_AGENCY_CLIENT_KEY")
 @click.option("--sandbox/--production", default=None)
 @click.pass_context
-def set_(ctx, shop_id, password, seat, agency_client_id, agency_client_key, sandbox) -> None:
-    """Change a shop's password, seat or agency credentials."""
+def set_(ctx, shop_id, password, seat, account, agency_client_id, agency_client_key,
+         sandbox) -> None:
+    """Change a shop's password, seat or agency account."""
+    if account and (agency_client_id or agency_client_key or sandbox is not None):
+        fail("give --account or the --agency-client-* shorthand, not both", 2)
     with app.build(settings_of(ctx)) as gw:
         changed = update_shop(gw.uow, shop_id, password=password,
                               seat=seat.upper() if seat else None,
                               agency_client_id=agency_client_id,
                               agency_client_key=agency_client_key, agency_sandbox=sandbox,
-                          now=gw.clock())
+                              now=gw.clock())
+        if account:
+            waiting = put_shop_on_account(gw.uow, shop_id, account)
+            changed.append(f"agency_account ({waiting} waiting claim(s) follow)")
     click.echo(f"shop {shop_id}: changed {', '.join(changed)}" if changed
                else f"shop {shop_id}: nothing to change")
 
@@ -93,7 +116,7 @@ def list_(ctx) -> None:
     if not rows:
         click.echo("no shops yet: add one with `gateway shops add SHOP_ID`")
         return
-    click.echo(f"{'SHOP':<24} {'AGENCY':<12} {'CLIENT ID':<12} {'SEAT':<9} CREATED")
+    click.echo(f"{'SHOP':<24} {'AGENCY ACCOUNT':<24} {'PREFIX':<7} {'SEAT':<9} CREATED")
     for s in rows:
-        click.echo(f"{s.id:<24} {s.agency:<12} {s.agency_client_id or '-':<12} {s.seat or '-':<9} "
-                   f"{s.created_at:%Y-%m-%d %H:%M}")
+        click.echo(f"{s.id:<24} {s.agency_account or '-':<24} {s.reference_prefix or '-':<7} "
+                   f"{s.seat or '-':<9} {s.created_at:%Y-%m-%d %H:%M}")

@@ -38,26 +38,32 @@ from .base import EXIT_CONFIG, EXIT_FAILURE, CliError, settings_of
               help="Also write the summary as JSON to this file.")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar with rate and ETA (default: when stderr is a terminal).")
+@click.option("--metrics-file", type=click.Path(dir_okay=False, writable=True),
+              help="Also write the run's metrics (Prometheus text, for node_exporter's "
+                   "textfile collector) to this file.")
 @click.pass_context
 def command(ctx, full, concurrency, max_rps, accounting, restart, only, report_file,
-            progress) -> None:
+            progress, metrics_file) -> None:
     """Bring every claim's status and accounting in line with the agency."""
     settings = settings_of(ctx)
     correlation_id = logs.bind_correlation_id(job="sync-full" if full else "sync")
     gw = app.build(settings)  # DatabaseUnavailable / SchemaOutOfDate -> exit 2 in main()
     try:
-        agency = app.build_agency(settings)  # ConfigError -> exit 2 in main()
+        agencies = app.AgencyRegistry(settings)
         try:
             show = progress if progress is not None else sys.stderr.isatty()
             bar = _Progress("full" if full else "changes") if show else None
             with bar or nullcontext():
                 report = run_sync(
-                    gw, agency, lambda uow, shop_id: app.credentials_for(settings, uow, shop_id),
-                    correlation_id=correlation_id, full=full, concurrency=concurrency,
-                    max_rps=max_rps, accounting=accounting, restart=restart, only=tuple(only),
-                    progress=bar)
+                    gw, agencies, correlation_id=correlation_id, full=full,
+                    concurrency=concurrency, max_rps=max_rps, accounting=accounting,
+                    restart=restart, only=tuple(only), progress=bar)
         finally:
-            getattr(agency, "close", lambda: None)()
+            agencies.close()
+        if metrics_file:
+            from gateway.sync.metrics import write_run_metrics
+
+            write_run_metrics(metrics_file, report, gw.engine)
     finally:
         gw.close()
     for line in report.summary_lines():
@@ -67,7 +73,7 @@ def command(ctx, full, concurrency, max_rps, accounting, restart, only, report_f
     if report.aborted:
         raise CliError(report.aborted, EXIT_CONFIG)
     if report.config_errors:
-        raise CliError(f"configuration error for shop(s) {', '.join(sorted(report.config_errors))}"
+        raise CliError(f"configuration error for {', '.join(sorted(report.config_errors))}"
                        "; see the summary", EXIT_CONFIG)
     if report.failed:
         raise CliError(f"{report.failed} claim(s) failed; see the summary"

@@ -13,8 +13,11 @@ from .base import settings_of
 @click.command("worker")
 @click.option("--concurrency", type=click.IntRange(1, 256),
               help="agency calls in flight (default: GATEWAY_WORKER_CONCURRENCY)")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
+              help="serve /metrics (deliveries by agency, outbox gauges) on this port")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True)
 @click.pass_context
-def command(ctx, concurrency) -> None:
+def command(ctx, concurrency, metrics_port, metrics_host) -> None:
     """Deliver outbox rows to the agency until interrupted.
 
     Stops gracefully on SIGINT/SIGTERM: no new rows are taken, calls in flight finish
@@ -25,10 +28,23 @@ def command(ctx, concurrency) -> None:
 
     settings = settings_of(ctx)
     gw = app.build(settings)  # refuses an out-of-date schema
-    agency = app.build_agency(settings)
-    dispatcher = Dispatcher(gw, agency,
-                            lambda uow, shop_id: app.credentials_for(settings, uow, shop_id),
-                            concurrency=concurrency)
+    agencies = app.AgencyRegistry(settings)
+    dispatcher = Dispatcher(gw, agencies, concurrency=concurrency)
+    stop_metrics = None
+    if metrics_port is not None:
+        from gateway import metrics
+        from gateway.dispatch import register_outbox_metrics
+        from gateway.sync.metrics import register_sync_metrics
+
+        register_outbox_metrics(gw.engine, clock=gw.clock)
+        register_sync_metrics(gw.engine)
+        try:
+            stop_metrics = metrics.serve(metrics_host, metrics_port)
+        except OSError as exc:
+            gw.close()
+            raise click.ClickException(f"cannot serve metrics on {metrics_host}:{metrics_port}: "
+                                       f"{exc.strerror or exc}")
+        click.echo(f"metrics on http://{metrics_host}:{stop_metrics.port}/metrics", err=True)
 
     def graceful(signum, _frame):
         # A second signal stops at once (default handlers); rows in flight come back
@@ -42,7 +58,7 @@ def command(ctx, concurrency) -> None:
     try:
         dispatcher.run()
     finally:
-        close = getattr(agency, "close", None)
-        if close:
-            close()
+        if stop_metrics is not None:
+            stop_metrics()
+        agencies.close()
         gw.close()

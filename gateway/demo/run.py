@@ -76,6 +76,7 @@ class Parts:
 
     def start(self) -> None:
         from gateway.agencies.simulator import start_simulator
+        from gateway.agencies.simulator.core import DEFAULT_CLIENTS
         from gateway.cli.serve import make_server
         from gateway.dispatch import start_in_process
         from gateway.service.shops import add_shop
@@ -94,16 +95,20 @@ class Parts:
         self._stops.append(self.simulator.stop)
         self.gw = gateway_app.build(self.settings)
         self._stops.append(self.gw.close)
-        add_shop(self.gw.uow, SHOP_ID, password=SHOP_PASSWORD, seat="BY", now=self.gw.clock())
+        client_id, client_key = next(iter(DEFAULT_CLIENTS.items()))
+        add_shop(self.gw.uow, SHOP_ID, password=SHOP_PASSWORD, seat="BY",
+                 agency_client_id=str(client_id), agency_client_key=client_key,
+                 now=self.gw.clock())
         server = make_server(build_wsgi_app(self.gw), self.settings, "127.0.0.1", port)
         threading.Thread(target=server.run, name="demo-facade", daemon=True).start()
         self._stops.insert(0, server.close)
-        self.worker = start_in_process(self.gw, agency_url=self.simulator.url, concurrency=8)
+        agencies = gateway_app.AgencyRegistry(self.settings, default_url=self.simulator.url)
+        self._stops.insert(0, agencies.close)
+        self.worker = start_in_process(self.gw, agencies, concurrency=8)
         self._stops.insert(0, self.worker.stop)
         self.base_url = f"http://127.0.0.1:{port}"
         # The nightly sync, every second: simulated days pass in seconds here.
-        agency = gateway_app.build_agency(self.settings, self.simulator.url)
-        self._stops.insert(0, PeriodicSync(self.gw, agency, 1.0).start().stop)
+        self._stops.insert(0, PeriodicSync(self.gw, agencies, 1.0).start().stop)
 
     def stop(self) -> None:
         for stop in self._stops:

@@ -3,8 +3,17 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
+from gateway import metrics
 from gateway.service.claims import Clock, utc_now
 from gateway.store import outbox_store
+
+# Per agency (the adapter's name), so a slow or failing agency shows as itself.
+DELIVERIES = metrics.counter("gateway_outbox_deliveries_total",
+                             "outbox deliveries by agency, message kind and outcome",
+                             ("agency", "kind", "outcome"))
+DELIVERY_SECONDS = metrics.histogram("gateway_outbox_delivery_seconds",
+                                     "time of one delivery (the agency call) by agency",
+                                     ("agency",))
 
 
 def outbox_metrics(engine: Engine, clock: Clock = utc_now) -> dict[str, float]:

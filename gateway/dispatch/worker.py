@@ -18,29 +18,29 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
+
 
 import structlog
 
-from gateway.service.agency_port import AgencyCredentials, AgencyError, AgencyPort
+from gateway.service.agency_port import AgencyCredentials, AgencyError, AgencyPort, AgencyRoutes
 from gateway.service.claims import Clock
 from gateway.store import outbox_store as store
 from gateway.store.outbox_store import OutboxRow
-from gateway.store.repositories import SqlClaimRepository, SqlShopRepository
+from gateway.store.repositories import (SqlAgencyRepository, SqlClaimRepository,
+                                        SqlShopRepository)
 from gateway.store.unit_of_work import KeptConnectionUnitOfWork
 
 from .delivery import AUTH_FAILED, TRANSIENT, Outcome, deliver, describe
-from .metrics import register_outbox_metrics
+from .metrics import DELIVERIES, DELIVERY_SECONDS, register_outbox_metrics
 from .record import RetryPolicy, record_batch
 
 log = structlog.get_logger("gateway.dispatch")
 
+Route = tuple[AgencyPort, AgencyCredentials]  # an account's adapter and credentials
+
 # Gathering outcomes into one batch: stop when none came for GAP, or after MAX.
 GATHER_GAP_S = 0.001
 GATHER_MAX_S = 0.005
-
-CredentialsFor = Callable[[object, str], AgencyCredentials]  # (uow, shop_id) -> credentials
-
 
 class Dispatcher:
     """Drains the outbox of one database with `concurrency` agency calls in flight.
@@ -51,7 +51,7 @@ class Dispatcher:
     sync reports the same first status and the call halves throughput).
     """
 
-    def __init__(self, gw, agency: AgencyPort, credentials_for: CredentialsFor, *,
+    def __init__(self, gw, agencies: AgencyRoutes, *,
                  concurrency: int | None = None, lease_s: float | None = None,
                  policy: RetryPolicy | None = None, poll_s: float = 0.25,
                  initial_status: bool = False, credentials_ttl_s: float = 10.0,
@@ -60,8 +60,7 @@ class Dispatcher:
         self.gw = gw
         # Leases, backoff and event times: the gateway's clock, like every other writer's.
         self.clock = clock or gw.clock
-        self.agency = agency
-        self.credentials_for = credentials_for
+        self.agencies = agencies
         self.concurrency = concurrency or settings.worker_concurrency
         self.lease_s = lease_s or settings.outbox_lease_s
         self.policy = policy or RetryPolicy(max_attempts=settings.outbox_max_attempts,
@@ -73,12 +72,13 @@ class Dispatcher:
                                       f"{uuid.uuid4().hex[:6]}"
         self.sqlite = settings.is_sqlite
         self._creds_ttl = credentials_ttl_s
-        self._creds: dict[str, tuple[float, AgencyCredentials | AgencyError]] = {}
-        self._creds_lock = threading.Lock()
+        self._routes: dict[str | None, tuple[float, Route | Exception]] = {}
+        self._routes_lock = threading.Lock()
         self._done: queue.Queue[Outcome] = queue.Queue()
         self._stop = threading.Event()
         self._in_flight = 0
-        self._conn = None  # the loop thread's kept connection (lease and record)
+        self._conn = None  # the loop thread's kept connection (lease, renew and record)
+        self._renew_at = 0.0
         self.delivered = 0  # rows recorded (any outcome), for benchmarks and tests
 
     # -- control -----------------------------------------------------------------
@@ -113,6 +113,7 @@ class Dispatcher:
             if self.sqlite and time.monotonic() >= lock_renew_at:
                 holds_lock = self._take_lock(holds_lock)
                 lock_renew_at = time.monotonic() + (self.lease_s / 3 if holds_lock else self.poll_s)
+            self._heartbeat()
             leased: list[tuple] = []
             # A few rows beyond the pool's threads wait in its queue, so a thread that
             # finishes starts its next call at once instead of waiting for this loop to
@@ -121,9 +122,9 @@ class Dispatcher:
             free = self.concurrency + self.prefetch - self._in_flight
             if holds_lock and free > 0:
                 leased = self._lease(free)
-                for row, claim, creds in leased:
+                for row, claim, route in leased:
                     self._in_flight += 1
-                    pool.submit(self._deliver, row, claim, creds)
+                    pool.submit(self._deliver, row, claim, route)
             # Wait for a result when the pool is full or there was nothing to lease; a new
             # row is seen within poll_s.
             wait = self.poll_s if not leased else 0.0
@@ -131,10 +132,29 @@ class Dispatcher:
                 wait = self.poll_s
             self._record_ready(block_s=wait)
         while self._in_flight:
-            self._record_ready(block_s=1.0)
+            self._heartbeat()
+            self._record_ready(block_s=min(1.0, self.lease_s / 6))
+
+    def _heartbeat(self) -> None:
+        """Every third of the lease, extend the leases of the rows in flight: an agency call
+        that takes longer than the lease never lets another worker (or this one) take its
+        row again, and a killed worker's rows come free one lease after its last beat."""
+        now = time.monotonic()
+        if not self._in_flight or now < self._renew_at:
+            return
+        self._renew_at = now + self.lease_s / 3
+        try:
+            conn = self._connection()
+            with conn.begin():
+                store.renew_leases(conn, self.worker_id, self.lease_s, self.clock())
+        except Exception as exc:  # noqa: BLE001 - the next beat tries again
+            self._drop_connection()
+            log.warning("outbox_lease_renewal_failed", error=f"{type(exc).__name__}: {exc}"[:300])
 
     def _lease(self, limit: int) -> list[tuple]:
-        """Lease rows and read what their calls need: [(row, claim or None, credentials)].
+        """Lease rows and read what their calls need: [(row, claim or None, route)], the
+        route being the (adapter, credentials) of the claim's agency account or the error
+        that there is none.
 
         One short transaction for the whole batch (one query for all its claims instead
         of a connection and a query per row); it commits before any agency call.
@@ -147,8 +167,8 @@ class Dispatcher:
                     return []
                 reader = _Reader(conn)
                 claims = reader.claims.get_many([row.claim_id for row in rows])
-                return [(row, claims.get(row.claim_id), self._credentials_or_error(reader, row.shop_id))
-                        for row in rows]
+                found = [(row, claims.get(row.claim_id)) for row in rows]
+                return [(row, claim, self._route_or_error(reader, claim)) for row, claim in found]
         except Exception as exc:  # noqa: BLE001 - the database may be away for a moment
             self._drop_connection()
             log.warning("outbox_lease_failed", error=f"{type(exc).__name__}: {exc}"[:300])
@@ -182,29 +202,35 @@ class Dispatcher:
         self.delivered += len(ready)
 
     # -- one delivery, in a pool thread ----------------------------------------------
-    def _deliver(self, row: OutboxRow, claim, creds) -> None:
+    def _deliver(self, row: OutboxRow, claim, route) -> None:
         correlation_id = f"outbox-{row.id}-{row.attempts}"
         started = time.monotonic()
         try:
             with structlog.contextvars.bound_contextvars(correlation_id=correlation_id,
                                                          outbox_id=row.id):
-                outcome = self._deliver_row(row, claim, creds)
+                outcome = self._deliver_row(row, claim, route)
         except Exception as exc:  # noqa: BLE001 - a bug must not lose the row's slot
             log.exception("outbox_delivery_crashed", outbox_id=row.id,
                           correlation_id=correlation_id)
             outcome = Outcome(row, TRANSIENT, f"internal error: {describe(exc)}")
         outcome.correlation_id = correlation_id
         outcome.duration_s = time.monotonic() - started
+        agency = getattr(route[0], "name", "-") if isinstance(route, tuple) else "-"
+        DELIVERIES.inc(agency=agency, kind=row.kind, outcome=outcome.kind)
+        DELIVERY_SECONDS.observe(outcome.duration_s, agency=agency)
         self._done.put(outcome)
 
-    def _deliver_row(self, row: OutboxRow, claim, creds) -> Outcome:
-        if isinstance(creds, AgencyError):
-            return Outcome(row, AUTH_FAILED, describe(creds))
-        if isinstance(creds, Exception):
-            raise creds
-        # Claim and credentials were read with the lease, whose transaction is committed:
+    def _deliver_row(self, row: OutboxRow, claim, route) -> Outcome:
+        if claim is None:
+            return deliver(None, row, None, None)
+        if isinstance(route, AgencyError):
+            return Outcome(row, AUTH_FAILED, describe(route))
+        if isinstance(route, Exception):
+            raise route
+        agency, creds = route
+        # Claim and route were read with the lease, whose transaction is committed:
         # nothing is held open during the agency call.
-        outcome = deliver(self.agency, row, claim, creds, initial_status=self.initial_status)
+        outcome = deliver(agency, row, claim, creds, initial_status=self.initial_status)
         outcome.claim = claim
         return outcome
 
@@ -226,26 +252,27 @@ class Dispatcher:
             except Exception:  # noqa: BLE001
                 pass
 
-    def _credentials_or_error(self, uow, shop_id: str):
-        # A lookup that breaks fails its rows' deliveries (retried), never the whole lease.
-        try:
-            return self._credentials(uow, shop_id)
-        except Exception as exc:  # noqa: BLE001
-            return exc
-
-    def _credentials(self, uow, shop_id: str) -> AgencyCredentials | AgencyError:
-        # Cached briefly: one lookup per shop, not per row; a fixed key is used within seconds.
+    def _route_or_error(self, uow, claim):
+        """The claim's route, or the error that stands for it; a lookup that breaks fails
+        its rows' deliveries (retried), never the whole lease."""
+        if claim is None:
+            return None
+        account = claim.agency_account
+        # Cached briefly: one lookup per account, not per row; a fixed key is used within
+        # seconds.
         now = time.monotonic()
-        with self._creds_lock:
-            hit = self._creds.get(shop_id)
+        with self._routes_lock:
+            hit = self._routes.get(account)
         if hit is not None and hit[0] > now:
             return hit[1]
         try:
-            value: AgencyCredentials | AgencyError = self.credentials_for(uow, shop_id)
+            value: Route | Exception = self.agencies.route(uow, account)
         except AgencyError as exc:
             value = exc
-        with self._creds_lock:
-            self._creds[shop_id] = (now + self._creds_ttl, value)
+        except Exception as exc:  # noqa: BLE001 - not cached: the database may be back soon
+            return exc
+        with self._routes_lock:
+            self._routes[account] = (now + self._creds_ttl, value)
         return value
 
     # -- SQLite single-worker lock ------------------------------------------------------
@@ -275,19 +302,19 @@ class Dispatcher:
 
 
 class _Reader:
-    """The read side of a unit of work on a kept connection (claims and shops only)."""
+    """The read side of a unit of work on a kept connection (claims, shops, agencies)."""
 
     def __init__(self, conn):
         self.claims = SqlClaimRepository(conn, [])
         self.shops = SqlShopRepository(conn)
+        self.agencies = SqlAgencyRepository(conn)
 
 
 class InProcessWorker:
     """A Dispatcher on a background thread (what `gateway serve` runs); stop() is graceful."""
 
-    def __init__(self, dispatcher: Dispatcher, agency: AgencyPort):
+    def __init__(self, dispatcher: Dispatcher):
         self.dispatcher = dispatcher
-        self._agency = agency
         self._thread = threading.Thread(target=dispatcher.run, name="outbox-worker",
                                         daemon=True)
 
@@ -298,9 +325,6 @@ class InProcessWorker:
     def stop(self, timeout_s: float = 30.0) -> None:
         self.dispatcher.stop()
         self._thread.join(timeout_s)
-        close = getattr(self._agency, "close", None)
-        if close is not None:
-            close()
 
     def __enter__(self) -> "InProcessWorker":
         return self
@@ -309,17 +333,11 @@ class InProcessWorker:
         self.stop()
 
 
-def start_in_process(gw, agency_url: str | None = None, concurrency: int | None = None, *,
-                     agency: AgencyPort | None = None, **options) -> InProcessWorker:
-    """Run a worker in this process on a thread; returns a handle with .stop()."""
-    from gateway import app
-
-    agency = agency or app.build_agency(gw.settings, agency_url)
-
-    def credentials(uow, shop_id: str) -> AgencyCredentials:
-        return app.credentials_for(gw.settings, uow, shop_id)
-
-    dispatcher = Dispatcher(gw, agency, credentials, concurrency=concurrency, **options)
+def start_in_process(gw, agencies: AgencyRoutes, concurrency: int | None = None,
+                     **options) -> InProcessWorker:
+    """Run a worker in this process on a thread; returns a handle with .stop(). The adapters
+    belong to `agencies` (its owner closes them)."""
+    dispatcher = Dispatcher(gw, agencies, concurrency=concurrency, **options)
     if gw.settings.metrics_enabled:
         register_outbox_metrics(gw.engine, clock=gw.clock)
-    return InProcessWorker(dispatcher, agency).start()
+    return InProcessWorker(dispatcher).start()

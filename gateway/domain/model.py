@@ -175,7 +175,8 @@ class Claim:
     content: ClaimContent
     state: ClaimState = ClaimState.RECEIVED
     id: int | None = None
-    agency: str | None = None
+    # The agency account the claim is handed to; it stays if the shop moves to another.
+    agency_account: str | None = None
     # What the agency knows the claim by (its invoice/customer reference), unique per agency
     # account: the idempotency key of the hand-over. None on claims made before it existed
     # (they were handed over under their shop claim id).
@@ -204,8 +205,10 @@ class Claim:
 
     # -- changes ------------------------------------------------------------
     @classmethod
-    def receive(cls, shop_id: str, content: ClaimContent, agency: str, at: datetime) -> "Claim":
-        claim = cls(shop_id=shop_id, content=content, agency=agency, created_at=at, updated_at=at)
+    def receive(cls, shop_id: str, content: ClaimContent, agency_account: str | None,
+                at: datetime, agency_reference: str | None = None) -> "Claim":
+        claim = cls(shop_id=shop_id, content=content, agency_account=agency_account,
+                    agency_reference=agency_reference, created_at=at, updated_at=at)
         claim._record(at, Actor(ActorKind.SHOP, shop_id), "received", None, ClaimState.RECEIVED)
         claim.pending_messages.append(OutboxMessage(MessageKind.SUBMIT_CLAIM))
         return claim
@@ -296,7 +299,7 @@ class Claim:
 
 
 def _agency(claim: Claim) -> Actor:
-    return Actor(ActorKind.AGENCY, claim.agency or "agency")
+    return Actor(ActorKind.AGENCY, claim.agency_account or "agency")
 
 
 def with_debtor(content: ClaimContent, debtor: Debtor) -> ClaimContent:

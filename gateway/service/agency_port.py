@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Protocol, Sequence
+from typing import Any, Protocol, Sequence
 
 from gateway.domain.lifecycle import ClaimState
 from gateway.domain.model import AccountingSummary, Claim, CourtDunningInstruction
@@ -140,3 +140,11 @@ class AgencyPort(Protocol):
 
     def check_credentials(self, creds: AgencyCredentials) -> None:
         """A cheap call that raises AgencyAuthFailed or AgencyTransient when something is wrong."""
+
+
+class AgencyRoutes(Protocol):
+    """Where an agency account's calls go: the adapter of its connection and its credentials
+    (built by the composition root, gateway.app.AgencyRegistry)."""
+
+    def route(self, uow: Any, account: str | None) -> tuple[AgencyPort, AgencyCredentials]:
+        """Raises AgencyAuthFailed when the account (or its connection) is missing."""

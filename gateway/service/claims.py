@@ -11,6 +11,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Callable
 
+from gateway.domain.agency import agency_reference
 from gateway.domain.errors import Conflict, DomainError, FieldError, NotFound, ValidationFailed
 from gateway.domain.fingerprint import content_fingerprint
 from gateway.domain.lifecycle import COURT_STAGES, ClaimState, can_transition
@@ -50,13 +51,16 @@ def submit_claim(uow_factory: UnitOfWorkFactory, shop_id: str, content: ClaimCon
     if errors:
         raise ValidationFailed(errors)
     with uow_factory() as uow:
-        agency = uow.shops.agency_of(shop_id)
-        if agency is None:
+        handover = uow.shops.handover_of(shop_id)
+        if handover is None:
             raise UnknownShop(f"unknown shop {shop_id!r}")
+        account, prefix = handover
+        reference = agency_reference(prefix, content.shop_claim_id) if prefix \
+            else content.shop_claim_id
         # Insert first: a new claim is the common case and costs no lookup. A taken shop
         # claim id (a resubmission, or a concurrent request that stored it first) fails
         # the insert and is answered from the stored claim below.
-        claim = Claim.receive(shop_id, content, agency, now)
+        claim = Claim.receive(shop_id, content, account, now, reference)
         try:
             uow.commit_new_claim(claim)
             return Receipt(claim, created=True)

@@ -4,14 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from gateway.domain.agency import reference_prefix_for, valid_prefix
 from gateway.domain.errors import Conflict, DomainError, NotFound
 from gateway.domain.shop import Shop
 
+from .agency_accounts import account_for_client
 from .claims import utc_now
 from .passwords import generate_password, hash_password
 from .unit_of_work import DuplicateKey, UnitOfWorkFactory
-
-KNOWN_AGENCIES = ("mediafinanz",)
 
 
 @dataclass(frozen=True)
@@ -22,23 +22,38 @@ class NewShop:
 
 
 def add_shop(uow_factory: UnitOfWorkFactory, shop_id: str, *, password: str | None = None,
-             agency: str = "mediafinanz", seat: str | None = None,
+             seat: str | None = None, account: str | None = None,
              agency_client_id: str | None = None, agency_client_key: str | None = None,
-             agency_sandbox: bool = False, now: datetime | None = None) -> NewShop:
+             agency_sandbox: bool = False, reference_prefix: str | None = None,
+             now: datetime | None = None) -> NewShop:
+    """Register a shop on `account`, or (the shorthand) on the account of a client id on the
+    default connection, created when needed; with neither, its claims wait for an account."""
     if not shop_id or len(shop_id) > 64 or not all(c.isalnum() or c in "-_." for c in shop_id):
         raise DomainError("shop id must be 1-64 characters of letters, digits, - _ .")
-    if agency not in KNOWN_AGENCIES:
-        raise DomainError(f"unknown agency {agency!r}; known: {', '.join(KNOWN_AGENCIES)}")
+    if account and agency_client_id:
+        raise DomainError("give an account or a client id, not both")
+    if reference_prefix is not None and not valid_prefix(reference_prefix):
+        raise DomainError("reference prefix must be 1-6 characters of A-Z and 0-9")
     _check_password(password)
     generated = password is None
     password = password or generate_password()
-    shop = Shop(id=shop_id, agency=agency, seat=seat, agency_client_id=agency_client_id,
-                agency_sandbox=agency_sandbox, created_at=now or utc_now())
+    now = now or utc_now()
     with uow_factory() as uow:
+        if uow.shops.get(shop_id) is not None:
+            raise Conflict(f"shop {shop_id!r} exists already")
+        if account and uow.agencies.account(account) is None:
+            raise NotFound(f"no account {account!r}")
+        if agency_client_id:
+            account = account_for_client(uow, agency_client_id, agency_client_key,
+                                         agency_sandbox, now)
+        prefix = reference_prefix or reference_prefix_for(shop_id, uow.shops.reference_prefixes())
+        shop = Shop(id=shop_id, agency_account=account, reference_prefix=prefix, seat=seat,
+                    created_at=now)
         try:
-            uow.shops.add(shop, hash_password(password), agency_client_key)
-        except DuplicateKey:
-            raise Conflict(f"shop {shop_id!r} exists already") from None
+            uow.shops.add(shop, hash_password(password))
+        except DuplicateKey:  # a concurrent add, or a prefix another shop has
+            raise Conflict(f"shop {shop_id!r} exists already, or another shop has the "
+                           f"reference prefix {prefix!r}") from None
         uow.commit()
     return NewShop(shop, password, generated)
 
@@ -46,22 +61,45 @@ def add_shop(uow_factory: UnitOfWorkFactory, shop_id: str, *, password: str | No
 def update_shop(uow_factory: UnitOfWorkFactory, shop_id: str, *, password: str | None = None,
                 seat: str | None = None, agency_client_id: str | None = None,
                 agency_client_key: str | None = None,
-                agency_sandbox: bool | None = None) -> list[str]:
-    """Change what is given; returns the names of what changed."""
+                agency_sandbox: bool | None = None, now: datetime | None = None) -> list[str]:
+    """Change what is given; returns the names of what changed. A client id (the shorthand)
+    puts the shop on that client's account on the default connection; a key alone changes
+    the key of the shop's account."""
     _check_password(password)
-    values = {"seat": seat, "agency_client_id": agency_client_id,
-              "agency_client_key": agency_client_key, "agency_sandbox": agency_sandbox}
-    values = {k: v for k, v in values.items() if v is not None}
+    values: dict = {k: v for k, v in {"seat": seat}.items() if v is not None}
     if password is not None:
         values["password_hash"] = hash_password(password)
-    if not values:
+    changed = sorted("password" if k == "password_hash" else k for k in values)
+    if not values and agency_client_id is None and agency_client_key is None \
+            and agency_sandbox is None:
         return []
     with uow_factory() as uow:
-        if uow.shops.get(shop_id) is None:
+        shop = uow.shops.get(shop_id)
+        if shop is None:
             raise NotFound(f"no shop {shop_id!r}")
-        uow.shops.update_settings(shop_id, **values)
+        if values:
+            uow.shops.update_settings(shop_id, **values)
+        if agency_client_id is not None or agency_sandbox is not None:
+            current = uow.agencies.credentials(shop.agency_account) if shop.agency_account \
+                else None
+            client_id = agency_client_id or (current.client_id if current else None)
+            if not client_id:
+                raise DomainError("the shop has no agency account: give a client id or "
+                                  "`gateway shops set SHOP --account NAME`")
+            sandbox = agency_sandbox if agency_sandbox is not None else \
+                bool(current and current.sandbox)
+            account = account_for_client(uow, client_id, agency_client_key, sandbox,
+                                         now or utc_now())
+            uow.shops.update_settings(shop_id, agency_account=account)
+            uow.shops.give_account_to_waiting_claims(shop_id, account)
+            changed.append("agency_account")
+        elif agency_client_key is not None:
+            if not shop.agency_account:
+                raise DomainError("the shop has no agency account to set a key for")
+            uow.agencies.update_account(shop.agency_account, client_key=agency_client_key)
+            changed.append("agency_client_key")
         uow.commit()
-    return sorted("password" if k == "password_hash" else k for k in values)
+    return sorted(changed)
 
 
 def _check_password(password: str | None) -> None:

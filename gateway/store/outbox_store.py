@@ -115,6 +115,20 @@ def lease(conn: Connection, worker_id: str, limit: int, lease_s: float,
     return sorted((_row(r) for r in rows), key=lambda r: r.id)
 
 
+_RENEW = (update(outbox)
+          .where(outbox.c.leased_by == bindparam("worker"), outbox.c.state == PENDING,
+                 outbox.c.leased_until.is_not(None))
+          .values(leased_until=bindparam("until", type_=outbox.c.leased_until.type)))
+
+
+def renew_leases(conn: Connection, worker_id: str, lease_s: float, now: datetime) -> int:
+    """The heartbeat: extend every lease worker_id holds (rows in flight or queued) to
+    now + lease_s. A live worker keeps its rows however long an agency call takes, so the
+    lease can be short and a dead worker's rows come free soon. Returns how many."""
+    return conn.execute(_RENEW, {"worker": worker_id,
+                                 "until": now + timedelta(seconds=lease_s)}).rowcount
+
+
 def _owned(row_id: int, worker_id: str):
     # A worker records a result only while the row is still its own: if its lease ran
     # out and another worker took the row, that worker's result counts.

@@ -1,6 +1,7 @@
 """Rows <-> domain objects. One class per aggregate; queries stay here."""
 from __future__ import annotations
 
+import time
 import weakref
 from datetime import date
 from decimal import Decimal
@@ -16,11 +17,13 @@ from gateway.domain.lifecycle import CLOSED, ClaimState
 from gateway.domain.model import (AccountingSummary, Actor, ActorKind, Claim, ClaimContent,
                                   ClaimEvent, ClaimType, CourtDates, Debtor, DebtorKind, Payout,
                                   Salutation)
+from gateway.domain.agency import AgencyAccount, AgencyConnection
 from gateway.domain.shop import Shop
 from gateway.service.agency_port import AgencyCredentials
 from gateway.service.unit_of_work import ClaimChange, ConcurrentUpdate, DuplicateKey
 
-from .tables import claim_events, claims, debtors, outbox, shops
+from .tables import (agency_accounts, agency_connections, claim_events, claims, debtors, outbox,
+                     shops)
 
 # Hot statements built once: SQLAlchemy then compiles and cache-keys them once,
 # instead of on every submit.
@@ -31,10 +34,14 @@ _DEBTOR_FIELDS = ("customer_id", "first_name", "last_name", "company", "legal_fo
                   "street", "house_number", "postcode", "city", "country", "email", "phone",
                   "mobile", "date_of_birth")
 
-# A shop's agency is set when the shop is added and never changes: read once per database
-# and process, it costs SubmitClaim no statement.
-_AGENCY_OF_SHOP = select(shops.c.agency).where(shops.c.id == bindparam("shop_id"))
-_AGENCIES: "weakref.WeakKeyDictionary[Engine, dict[str, str]]" = weakref.WeakKeyDictionary()
+# Where a shop's new claims go (its account and reference prefix): read at most every few
+# seconds per database and process, it costs SubmitClaim no statement. A shop moved to
+# another account (`gateway shops set --account`, maybe in another process) sends the
+# claims it submits from a few seconds later to the new account.
+_HANDOVER_OF_SHOP = select(shops.c.agency_account, shops.c.agency_reference_prefix) \
+    .where(shops.c.id == bindparam("shop_id"))
+HANDOVER_CACHE_S = 5  # seconds
+_HANDOVERS: "weakref.WeakKeyDictionary[Engine, dict[str, tuple]]" = weakref.WeakKeyDictionary()
 
 
 def _typed(prefix: str, column) -> Any:
@@ -101,17 +108,17 @@ class SqlShopRepository:
     def __init__(self, conn: Connection):
         self.conn = conn
 
-    def add(self, shop: Shop, password_hash: str, agency_client_key: str | None) -> None:
+    def add(self, shop: Shop, password_hash: str) -> None:
         try:
             with self.conn.begin_nested():
                 self.conn.execute(insert(shops).values(
-                    id=shop.id, password_hash=password_hash, agency=shop.agency,
-                    agency_client_id=shop.agency_client_id, agency_client_key=agency_client_key,
-                    agency_sandbox=shop.agency_sandbox, seat=shop.seat,
+                    id=shop.id, password_hash=password_hash, agency_account=shop.agency_account,
+                    agency_reference_prefix=shop.reference_prefix, seat=shop.seat,
                     catalogue_overrides=dict(shop.catalogue_overrides), last_event_seq=0,
                     created_at=shop.created_at))
         except IntegrityError:
-            raise DuplicateKey(f"shop {shop.id!r} exists already") from None
+            raise DuplicateKey(f"shop {shop.id!r} or its reference prefix exists already") \
+                from None
 
     def get(self, shop_id: str) -> Shop | None:
         row = self.conn.execute(select(shops).where(shops.c.id == shop_id)).first()
@@ -124,15 +131,26 @@ class SqlShopRepository:
         return self.conn.execute(
             select(shops.c.password_hash).where(shops.c.id == shop_id)).scalar_one_or_none()
 
-    def agency_credentials(self, shop_id: str) -> AgencyCredentials | None:
-        row = self.conn.execute(select(shops.c.agency_client_id, shops.c.agency_client_key,
-                                       shops.c.agency_sandbox).where(shops.c.id == shop_id)).first()
-        if row is None or not row.agency_client_id:
-            return None
-        return AgencyCredentials(row.agency_client_id, row.agency_client_key or "", row.agency_sandbox)
+    def reference_prefixes(self) -> set[str]:
+        return set(self.conn.execute(select(shops.c.agency_reference_prefix)
+                                     .where(shops.c.agency_reference_prefix.is_not(None)))
+                   .scalars())
+
+    def on_account(self, account: str) -> list[str]:
+        return list(self.conn.execute(select(shops.c.id).where(shops.c.agency_account == account)
+                                      .order_by(shops.c.id)).scalars())
+
+    def give_account_to_waiting_claims(self, shop_id: str, account: str) -> int:
+        """The shop's claims that arrived while it had no account get `account`. Claims
+        that have one keep it: a hand-over may be under way there."""
+        return self.conn.execute(
+            update(claims).where(claims.c.shop_id == shop_id,
+                                 claims.c.agency_account.is_(None))
+            .values(agency_account=account)).rowcount
 
     def update_settings(self, shop_id: str, **values: Any) -> None:
         self.conn.execute(update(shops).where(shops.c.id == shop_id).values(**values))
+        _HANDOVERS.get(self.conn.engine, {}).pop(shop_id, None)  # other processes: the TTL
 
     def number_new_events(self, shop_id: str, at_most: int) -> int:
         """Give the shop's committed, unnumbered events its next sequence numbers, oldest
@@ -159,22 +177,109 @@ class SqlShopRepository:
         self.conn.execute(_SET_LAST_SEQ, {"shop_id": shop_id, "last": last + len(ids)})
         return len(ids)
 
-    def agency_of(self, shop_id: str) -> str | None:
-        """The shop's agency; None for an unknown shop. Cached: it never changes."""
-        known = _AGENCIES.setdefault(self.conn.engine, {})
-        agency = known.get(shop_id)
-        if agency is None:
-            agency = self.conn.execute(_AGENCY_OF_SHOP, {"shop_id": shop_id}).scalar_one_or_none()
-            if agency is not None:
-                known[shop_id] = agency
-        return agency
+    def handover_of(self, shop_id: str) -> tuple[str | None, str | None] | None:
+        """(account, reference prefix) new claims of the shop get; None for an unknown shop.
+        Cached for HANDOVER_CACHE_S."""
+        known = _HANDOVERS.setdefault(self.conn.engine, {})
+        hit = known.get(shop_id)
+        now = time.monotonic()
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        row = self.conn.execute(_HANDOVER_OF_SHOP, {"shop_id": shop_id}).first()
+        if row is None:
+            return None
+        value = (row.agency_account, row.agency_reference_prefix)
+        known[shop_id] = (now + HANDOVER_CACHE_S, value)
+        return value
 
 
 def _shop(row: Row) -> Shop:
-    return Shop(id=row.id, agency=row.agency, seat=row.seat,
+    return Shop(id=row.id, agency_account=row.agency_account,
+                reference_prefix=row.agency_reference_prefix, seat=row.seat,
                 catalogue_overrides=dict(row.catalogue_overrides or {}),
-                agency_client_id=row.agency_client_id, agency_sandbox=row.agency_sandbox,
                 created_at=row.created_at)
+
+
+class SqlAgencyRepository:
+    """Agency connections and accounts (the account's key is read only as credentials)."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def add_connection(self, connection: AgencyConnection) -> None:
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(insert(agency_connections).values(
+                    name=connection.name, kind=connection.kind,
+                    endpoint_url=connection.endpoint_url, sandbox=connection.sandbox,
+                    created_at=connection.created_at))
+        except IntegrityError:
+            raise DuplicateKey(f"connection {connection.name!r} exists already") from None
+
+    def connection(self, name: str) -> AgencyConnection | None:
+        row = self.conn.execute(select(agency_connections)
+                                .where(agency_connections.c.name == name)).first()
+        return _connection(row) if row else None
+
+    def connections(self) -> list[AgencyConnection]:
+        return [_connection(r) for r in self.conn.execute(
+            select(agency_connections).order_by(agency_connections.c.name))]
+
+    def update_connection(self, name: str, **values: Any) -> None:
+        self.conn.execute(update(agency_connections)
+                          .where(agency_connections.c.name == name).values(**values))
+
+    def add_account(self, account: AgencyAccount, client_key: str | None) -> None:
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(insert(agency_accounts).values(
+                    name=account.name, connection=account.connection,
+                    client_id=account.client_id, client_key=client_key,
+                    user_name=account.user_name, created_at=account.created_at))
+        except IntegrityError:
+            raise DuplicateKey(f"account {account.name!r} (or client id {account.client_id!r} "
+                               f"at {account.connection!r}) exists already") from None
+
+    def account(self, name: str) -> AgencyAccount | None:
+        row = self.conn.execute(select(agency_accounts)
+                                .where(agency_accounts.c.name == name)).first()
+        return _account(row) if row else None
+
+    def account_for_client(self, connection: str, client_id: str) -> AgencyAccount | None:
+        row = self.conn.execute(select(agency_accounts).where(
+            agency_accounts.c.connection == connection,
+            agency_accounts.c.client_id == client_id)).first()
+        return _account(row) if row else None
+
+    def accounts(self) -> list[AgencyAccount]:
+        return [_account(r) for r in self.conn.execute(
+            select(agency_accounts).order_by(agency_accounts.c.name))]
+
+    def update_account(self, name: str, **values: Any) -> None:
+        self.conn.execute(update(agency_accounts)
+                          .where(agency_accounts.c.name == name).values(**values))
+
+    def credentials(self, name: str) -> AgencyCredentials | None:
+        """The account's credentials, with its connection's sandbox flag; None: no such account."""
+        row = self.conn.execute(
+            select(agency_accounts.c.client_id, agency_accounts.c.client_key,
+                   agency_accounts.c.user_name, agency_connections.c.sandbox)
+            .join(agency_connections, agency_connections.c.name == agency_accounts.c.connection)
+            .where(agency_accounts.c.name == name)).first()
+        if row is None:
+            return None
+        return AgencyCredentials(row.client_id, row.client_key or "", row.sandbox,
+                                 user=row.user_name)
+
+
+def _connection(row: Row) -> AgencyConnection:
+    return AgencyConnection(name=row.name, kind=row.kind, endpoint_url=row.endpoint_url,
+                            sandbox=row.sandbox, created_at=row.created_at)
+
+
+def _account(row: Row) -> AgencyAccount:
+    return AgencyAccount(name=row.name, connection=row.connection, client_id=row.client_id,
+                         user_name=row.user_name, created_at=row.created_at)
 
 
 # A batch of claims by id in one query (the dispatcher records outcomes in batches).
@@ -216,9 +321,9 @@ class SqlClaimRepository:
     def get_by_id(self, claim_id: int, *, for_update: bool = False) -> Claim | None:
         return self._one(claims.c.id == claim_id, for_update)
 
-    def get_by_file_number(self, agency: str, file_number: str, *,
+    def get_by_file_number(self, account: str, file_number: str, *,
                            for_update: bool = False) -> Claim | None:
-        return self._one(and_(claims.c.agency == agency,
+        return self._one(and_(claims.c.agency_account == account,
                               claims.c.agency_file_number == file_number), for_update)
 
     def fingerprint(self, claim_id: int) -> str:
@@ -445,7 +550,8 @@ def _claim_values(claim: Claim) -> dict[str, Any]:
         dunning_fees=c.dunning_fees, currency=c.currency, date_of_origin=c.date_of_origin,
         due_date=c.due_date, date_of_last_reminder=c.date_of_last_reminder, note=c.note,
         counter_performance_rendered=c.counter_performance_rendered, state=claim.state.value,
-        agency=claim.agency, agency_file_number=claim.agency_file_number,
+        agency_account=claim.agency_account, agency_reference=claim.agency_reference,
+        agency_file_number=claim.agency_file_number,
         agency_status_code=claim.agency_status_code, agency_status_text=claim.agency_status_text,
         rejection_reasons=list(claim.rejection_reasons), total_debts=acc.total_debts,
         paid=acc.paid, outstanding=acc.outstanding, current_payout=acc.current_payout,
@@ -476,7 +582,8 @@ def _claim(row: Row) -> Claim:
     court = CourtDates(row.dunning_order_issued_on, row.dunning_order_served_on,
                        row.enforcement_order_issued_on, row.procedure_stalled_on)
     return Claim(shop_id=row.shop_id, content=content, state=ClaimState(row.state), id=row.id,
-                 agency=row.agency, agency_file_number=row.agency_file_number,
+                 agency_account=row.agency_account, agency_reference=row.agency_reference,
+                 agency_file_number=row.agency_file_number,
                  agency_status_code=row.agency_status_code,
                  agency_status_text=row.agency_status_text,
                  rejection_reasons=tuple(row.rejection_reasons or ()), accounting=accounting,

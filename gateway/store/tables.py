@@ -15,14 +15,38 @@ metadata = MetaData(
     }
 )
 
+# An agency endpoint with its adapter kind; installation secrets come from the environment.
+agency_connections = Table(
+    "agency_connections", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    # NULL: GATEWAY_AGENCY_URL, or the in-process simulator (the zero-config default).
+    Column("endpoint_url", Text),
+    Column("sandbox", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# A creditor's credentials at one connection; several shops may share an account.
+agency_accounts = Table(
+    "agency_accounts", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("connection", String(64), ForeignKey("agency_connections.name"), nullable=False),
+    Column("client_id", String(64), nullable=False),
+    Column("client_key", String(255)),
+    Column("user_name", String(128)),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("connection", "client_id", name="uq_agency_accounts_client"),
+)
+
 shops = Table(
     "shops", metadata,
     Column("id", String(64), primary_key=True),
     Column("password_hash", String(255), nullable=False),
-    Column("agency", String(32), nullable=False),
-    Column("agency_client_id", String(32)),
-    Column("agency_client_key", String(128)),
-    Column("agency_sandbox", Boolean, nullable=False, default=False),
+    # The account new claims are handed to; NULL: none yet (claims wait for one).
+    Column("agency_account", String(64), ForeignKey("agency_accounts.name")),
+    # Put before the shop claim id in the reference sent to the agency (unique per gateway,
+    # so references are unique per account however shops are moved between accounts).
+    Column("agency_reference_prefix", String(8), unique=True),
     # Federal state of the shop's seat: picks the competent dunning court.
     Column("seat", String(16)),
     Column("catalogue_overrides", JSON, nullable=False, default=dict),
@@ -50,7 +74,10 @@ claims = Table(
     Column("counter_performance_rendered", Boolean, nullable=False),
     Column("content_hash", String(64), nullable=False),
     Column("state", String(32), nullable=False, index=True),
-    Column("agency", String(32), nullable=False),
+    # The account the claim is handed to (kept if its shop moves to another account) and
+    # the reference the agency knows it by (unique per account: the hand-over's dedupe key).
+    Column("agency_account", String(64)),
+    Column("agency_reference", String(80)),
     Column("agency_file_number", String(32), index=True),
     Column("agency_status_code", Integer),
     Column("agency_status_text", Text),
@@ -70,6 +97,7 @@ claims = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("version", Integer, nullable=False, default=1),
     UniqueConstraint("shop_id", "shop_claim_id", name="uq_claims_shop_claim"),
+    Index("ix_claims_account_file_number", "agency_account", "agency_file_number"),
 )
 
 debtors = Table(
@@ -146,9 +174,25 @@ sync_checkpoints = Table(
 # Agency changes already applied, so a redelivered batch is a no-op.
 applied_agency_changes = Table(
     "applied_agency_changes", metadata,
-    Column("agency", String(32), primary_key=True),
+    Column("agency_account", String(64), primary_key=True),
     Column("change_key", String(200), primary_key=True),
     Column("applied_at", UTCDateTime, nullable=False),
+)
+
+# Changes an agency reported for file numbers the gateway does not know: stored before the
+# batch is committed at the agency, so none is lost; `gateway sync unmatched` shows them.
+unmatched_agency_changes = Table(
+    "unmatched_agency_changes", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("agency_account", String(64), nullable=False),
+    Column("change_key", String(200), nullable=False),
+    Column("file_number", String(32), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("status_text", Text),
+    Column("details", Text),
+    Column("changed_at", UTCDateTime),
+    Column("received_at", UTCDateTime, nullable=False),
+    UniqueConstraint("agency_account", "change_key", name="uq_unmatched_agency_changes_key"),
 )
 
 court_dunning_requests = Table(

@@ -15,7 +15,8 @@ from gateway.domain.model import Claim
 
 from . import tables
 from .outbox_store import insert_messages_many
-from .repositories import SqlClaimRepository, SqlShopRepository, received_values
+from .repositories import (SqlAgencyRepository, SqlClaimRepository, SqlShopRepository,
+                           received_values)
 
 try:
     import fcntl
@@ -118,6 +119,7 @@ class SqlUnitOfWork:
         self._seen = []
         self.claims = SqlClaimRepository(conn, self._seen)
         self.shops = SqlShopRepository(conn)
+        self.agencies = SqlAgencyRepository(conn)
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -196,11 +198,25 @@ class SqlUnitOfWork:
     def record(self, table: str, values: dict[str, Any]) -> None:
         self.conn.execute(insert(tables.metadata.tables[table]).values(**values))
 
-    def change_seen(self, agency: str, change_key: str, at: datetime) -> bool:
+    def keep_unmatched_change(self, account: str, change_key: str, status: Any,
+                              at: datetime) -> bool:
+        """Store a change for a file number no claim has; False when it was stored before."""
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(insert(tables.unmatched_agency_changes).values(
+                    agency_account=account, change_key=change_key,
+                    file_number=status.file_number, status_code=status.code,
+                    status_text=status.text, details=status.details, changed_at=status.at,
+                    received_at=at))
+        except IntegrityError:
+            return False
+        return True
+
+    def change_seen(self, account: str, change_key: str, at: datetime) -> bool:
         try:
             with self.conn.begin_nested():
                 self.conn.execute(insert(tables.applied_agency_changes).values(
-                    agency=agency, change_key=change_key, applied_at=at))
+                    agency_account=account, change_key=change_key, applied_at=at))
         except IntegrityError:
             return False
         return True

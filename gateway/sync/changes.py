@@ -1,4 +1,8 @@
-"""`gateway sync`: drain each shop's changes feed, exactly once per change.
+"""`gateway sync`: drain each agency account's changes feed, exactly once per change.
+
+One feed per account, however many shops share it: every change goes to the claim with
+its file number within the account. A change whose file number no claim of the account
+has is stored (unmatched_agency_changes) in the same transaction, never dropped.
 
 Per batch: fetch it, fetch the accounting figures it calls for, store every change
 in ONE database transaction, THEN commit the agency transaction. A crash between
@@ -13,17 +17,19 @@ a status change are the full reconciliation's job.
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from gateway.domain.lifecycle import CLOSED, ClaimState
 from gateway.domain.model import AccountingSummary, Claim
 from gateway.logs import get_logger
-from gateway.service.agency_port import (AgencyError, AgencyPort, AgencyStatus, AgencyTransient,
+from gateway.service.agency_port import (AgencyError, AgencyStatus, AgencyTransient,
                                          StatusChangeBatch)
 from gateway.service.claims import Clock, apply_agency_status, utc_now
 from gateway.service.unit_of_work import UnitOfWorkFactory
 
 from .calls import AgencyCalls
 from .report import SyncAborted, SyncReport
-from .shops import ShopAccess
+from .accounts import AccountAccess
 
 log = get_logger(__name__)
 
@@ -36,23 +42,28 @@ def change_key(status: AgencyStatus) -> str:
     return f"{status.file_number}:{status.code}:{at}"
 
 
-def sync_changes(uow_factory: UnitOfWorkFactory, agency: AgencyPort, calls: AgencyCalls,
-                 shops: list[ShopAccess], report: SyncReport, clock: Clock = utc_now) -> None:
-    """Drain every shop's feed. Raises SyncAborted when the agency stops answering."""
-    for access in shops:
+def sync_changes(uow_factory: UnitOfWorkFactory, calls: AgencyCalls,
+                 accounts: list[AccountAccess], report: SyncReport,
+                 clock: Clock = utc_now) -> None:
+    """Drain the feed of every account whose agency has one. Raises SyncAborted when an
+    agency stops answering."""
+    for access in accounts:
+        if not access.agency.has_changes_feed:
+            continue  # polled by run_sync instead
         try:
-            _drain(uow_factory, agency, calls, access, report, clock)
+            _drain(uow_factory, calls, access, report, clock)
         except AgencyTransient as exc:
             # Whatever was stored is consistent; the uncommitted batch comes back next run.
-            raise SyncAborted(f"agency unreachable while syncing shop {access.shop_id}: "
+            raise SyncAborted(f"agency unreachable while syncing {access.label}: "
                               f"{exc}") from None
         except AgencyError as exc:
-            report.config_error(access.shop_id, f"changes feed refused: {exc}")
-            log.error("sync_feed_failed", shop_id=access.shop_id, error=str(exc))
+            report.config_error(access.label, f"changes feed refused: {exc}")
+            log.error("sync_feed_failed", account=access.account, error=str(exc))
 
 
-def _drain(uow_factory: UnitOfWorkFactory, agency: AgencyPort, calls: AgencyCalls,
-           access: ShopAccess, report: SyncReport, clock: Clock) -> None:
+def _drain(uow_factory: UnitOfWorkFactory, calls: AgencyCalls, access: AccountAccess,
+           report: SyncReport, clock: Clock) -> None:
+    agency = access.agency
     last_transaction = None
     while True:
         batch: StatusChangeBatch = calls(agency.get_status_changes, access.creds)
@@ -63,20 +74,20 @@ def _drain(uow_factory: UnitOfWorkFactory, agency: AgencyPort, calls: AgencyCall
         if batch.transaction_id and batch.transaction_id == last_transaction:
             # Committed a moment ago and still delivered: the feed is stuck; stop, don't spin.
             raise SyncAborted(f"the agency redelivers committed transaction "
-                              f"{batch.transaction_id} for shop {access.shop_id}")
-        figures = _accounting_for(agency, calls, access, batch, report)
-        _store(uow_factory, agency, access, batch, figures, report, clock())
+                              f"{batch.transaction_id} for {access.label}")
+        figures = _accounting_for(calls, access, batch)
+        _store(uow_factory, access, batch, figures, report, clock())
         if batch.transaction_id:
             calls(agency.commit_changes, access.creds, batch.transaction_id)
         report.batch_committed()
-        log.info("sync_batch_committed", shop_id=access.shop_id,
+        log.info("sync_batch_committed", account=access.account,
                  transaction_id=batch.transaction_id, changes=len(batch.changes))
         last_transaction = batch.transaction_id
 
 
-def _accounting_for(agency: AgencyPort, calls: AgencyCalls, access: ShopAccess,
-                    batch: StatusChangeBatch, report: SyncReport
+def _accounting_for(calls: AgencyCalls, access: AccountAccess, batch: StatusChangeBatch
                     ) -> dict[str, AccountingSummary | AgencyError]:
+    agency = access.agency
     wanted = {c.file_number for c in batch.changes if c.state in MONEY_STATES}
     figures: dict[str, AccountingSummary | AgencyError] = {}
     for file_number in sorted(wanted):
@@ -89,9 +100,9 @@ def _accounting_for(agency: AgencyPort, calls: AgencyCalls, access: ShopAccess,
     return figures
 
 
-def _store(uow_factory: UnitOfWorkFactory, agency: AgencyPort, access: ShopAccess,
-           batch: StatusChangeBatch, figures: dict[str, AccountingSummary | AgencyError],
-           report: SyncReport, now: datetime) -> None:
+def _store(uow_factory: UnitOfWorkFactory, access: AccountAccess, batch: StatusChangeBatch,
+           figures: dict[str, AccountingSummary | AgencyError], report: SyncReport,
+           now: datetime) -> None:
     outcomes: list[tuple[Claim, ClaimState | None, str | None]] = []
     unknown = 0
     already = 0
@@ -102,16 +113,18 @@ def _store(uow_factory: UnitOfWorkFactory, agency: AgencyPort, access: ShopAcces
         for status in batch.changes:
             number = status.file_number
             if number not in loaded:
-                claim = uow.claims.get_by_file_number(agency.name, number, for_update=True)
-                # Another shop's file is as unknown to this feed as no file at all.
-                loaded[number] = claim if claim and claim.shop_id == access.shop_id else None
+                loaded[number] = uow.claims.get_by_file_number(access.account, number,
+                                                               for_update=True)
             claim = loaded[number]
             if claim is None:
-                unknown += 1
-                log.warning("sync_unknown_file_number", shop_id=access.shop_id,
-                            file_number=number, status_code=status.code)
+                # Kept before the batch is committed at the agency: shown by `gateway sync
+                # unmatched`, counted in the report and the metrics.
+                if uow.keep_unmatched_change(access.account, change_key(status), status, now):
+                    unknown += 1
+                    log.warning("sync_unknown_file_number", account=access.account,
+                                file_number=number, status_code=status.code)
                 continue
-            if not uow.change_seen(agency.name, change_key(status), now):
+            if not uow.change_seen(access.account, change_key(status), now):
                 already += 1
                 continue
             touched.setdefault(number, (claim, claim.state))

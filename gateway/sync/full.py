@@ -1,4 +1,7 @@
-"""`gateway sync --full`: reconcile every open claim with the agency, resumably.
+"""`gateway sync --full`: reconcile every open claim with its agency, resumably.
+
+Also how the changes sync learns news from an agency without a changes feed: it polls the
+open claims of those accounts the same way (with a checkpoint of its own).
 
 Claims stream in id order (keyset pages), go through a bounded queue to
 `concurrency` threads, and each thread asks the agency for the claim's status and,
@@ -32,21 +35,21 @@ from gateway.domain.lifecycle import ClaimState, is_open
 from gateway.domain.model import AccountingSummary
 from gateway.domain.money import ZERO
 from gateway.logs import get_logger
-from gateway.service.agency_port import (AgencyAuthFailed, AgencyError, AgencyPort,
-                                         AgencyTransient)
+from gateway.service.agency_port import AgencyAuthFailed, AgencyError, AgencyTransient
 from gateway.service.claims import apply_agency_status, utc_now
 from gateway.service.unit_of_work import ConcurrentUpdate, UnitOfWorkFactory
 from gateway.store.database import error_reason
 
 from .calls import AgencyCalls
 from .report import SyncAborted, SyncReport
-from .shops import ShopAccess
+from .accounts import AccountAccess
 from .store import (ClaimRef, clear_checkpoint, count_open_claims, iter_open_claims,
                     load_checkpoint, save_checkpoint)
 
 log = get_logger(__name__)
 
 FULL_CHECKPOINT = "sync.full"
+POLL_CHECKPOINT = "sync.poll"  # the changes sync's polling of agencies without a feed
 ACCOUNTING_MODES = ("auto", "always")
 _MONEY_IN_MOTION = frozenset({ClaimState.INSTALMENT_PLAN, ClaimState.PARTIALLY_PAID})
 
@@ -73,23 +76,27 @@ class Watermark:
                 self.mark = head
 
 
-def sync_full(engine: Engine, uow_factory: UnitOfWorkFactory, agency: AgencyPort,
-              calls: AgencyCalls, shops: list[ShopAccess], report: SyncReport, *,
+def sync_full(engine: Engine, uow_factory: UnitOfWorkFactory, calls: AgencyCalls,
+              accounts: list[AccountAccess], report: SyncReport, *,
               concurrency: int = 8, accounting: str = "auto", restart: bool = False,
               on_total: Callable[[int], None] | None = None,
-              checkpoint_every_s: float = 1.0,
+              checkpoint_every_s: float = 1.0, checkpoint_name: str = FULL_CHECKPOINT,
               now: Callable[[], datetime] = utc_now) -> None:
-    """Reconcile; raises SyncAborted (checkpoint kept) when the agency or database goes away."""
+    """Reconcile the open claims of `accounts`; raises SyncAborted (checkpoint kept) when an
+    agency or the database goes away."""
     if accounting not in ACCOUNTING_MODES:
         raise ValueError(f"accounting must be one of {ACCOUNTING_MODES}")
-    saved = None if restart else load_checkpoint(engine, FULL_CHECKPOINT)
+    names = [a.account for a in accounts]
+    if not names:
+        return
+    saved = None if restart else load_checkpoint(engine, checkpoint_name)
     start_after = int(saved["after_id"]) if saved else 0
     if start_after:
         report.resumed_after_id = start_after
         log.info("sync_full_resumed", after_id=start_after)
     if on_total is not None:
-        on_total(count_open_claims(engine, agency.name, start_after))
-    run = _FullRun(uow_factory, agency, calls, shops, report, concurrency, accounting, now)
+        on_total(count_open_claims(engine, names, start_after))
+    run = _FullRun(uow_factory, calls, accounts, report, concurrency, accounting, now)
     mark = run.mark = Watermark(start_after)
     saved_mark = start_after
     last_save = time.monotonic()
@@ -99,13 +106,13 @@ def sync_full(engine: Engine, uow_factory: UnitOfWorkFactory, agency: AgencyPort
         last_save = time.monotonic()
         value = run.safe_mark()
         if value != saved_mark:
-            save_checkpoint(engine, FULL_CHECKPOINT,
+            save_checkpoint(engine, checkpoint_name,
                             {"after_id": value, "correlation_id": report.correlation_id}, now())
             saved_mark = value
 
     run.start()
     try:
-        for ref in iter_open_claims(engine, agency.name, start_after):
+        for ref in iter_open_claims(engine, names, start_after):
             if run.stop.is_set():
                 break
             mark.started(ref.id)
@@ -131,15 +138,14 @@ def sync_full(engine: Engine, uow_factory: UnitOfWorkFactory, agency: AgencyPort
                 log.error("sync_checkpoint_not_saved", after_id=run.safe_mark())
     if run.fatal is not None:
         raise SyncAborted(run.fatal)
-    clear_checkpoint(engine, FULL_CHECKPOINT)
+    clear_checkpoint(engine, checkpoint_name)
 
 
 class _FullRun:
-    def __init__(self, uow_factory, agency, calls, shops, report, concurrency, accounting, now):
+    def __init__(self, uow_factory, calls, accounts, report, concurrency, accounting, now):
         self.uow_factory = uow_factory
-        self.agency = agency
         self.calls = calls
-        self.creds = {s.shop_id: s.creds for s in shops}
+        self.routes = {a.account: a for a in accounts}
         self.report = report
         self.concurrency = max(1, concurrency)
         self.accounting = accounting
@@ -193,15 +199,16 @@ class _FullRun:
                 self.mark.finished(ref.id)
 
     def _one(self, ref: ClaimRef) -> None:
-        creds = self.creds.get(ref.shop_id)
-        if creds is None:
-            return  # the shop has a configuration error (reported once) or another agency
+        access = self.routes.get(ref.account)
+        if access is None:
+            return  # the account has a configuration error (reported once)
         try:
-            new_state = self._reconcile(ref, creds)
+            new_state = self._reconcile(ref, access)
         except AgencyAuthFailed as exc:
-            # Credentials withdrawn mid-run: stop asking for this shop, report it once.
-            self.creds.pop(ref.shop_id, None)
-            self.report.config_error(ref.shop_id, f"the agency refused the credentials ({exc})")
+            # Credentials withdrawn mid-run: stop asking for this account, report it once.
+            self.routes.pop(ref.account, None)
+            self.report.config_error(access.label,
+                                     f"the agency refused the credentials ({exc})")
             return
         except AgencyTransient as exc:
             self._failed(ref, str(exc))
@@ -235,13 +242,14 @@ class _FullRun:
         self.report.claim_failed(ref.shop_id, ref.shop_claim_id, reason)
 
     # -- one claim ------------------------------------------------------------------
-    def _reconcile(self, ref: ClaimRef, creds) -> str | None:
+    def _reconcile(self, ref: ClaimRef, access: AccountAccess) -> str | None:
         """Returns the new state when the claim's state changed, else None."""
-        status = self.calls(self.agency.get_status, creds, ref.file_number)
+        agency, creds = access.agency, access.creds
+        status = self.calls(agency.get_status, creds, ref.file_number)
         code_changed = status.code != ref.status_code
         summary = None
         if self.accounting == "always" or code_changed or _money_in_motion(ref):
-            summary = self.calls(self.agency.get_accounting, creds, ref.file_number)
+            summary = self.calls(agency.get_accounting, creds, ref.file_number)
         if not code_changed and (summary is None or _same_figures(ref, summary)):
             return None
         with self.uow_factory() as uow:

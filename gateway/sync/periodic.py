@@ -9,7 +9,7 @@ import threading
 from typing import Any
 
 from gateway import logs
-from gateway.service.agency_port import AgencyPort
+from gateway.service.agency_port import AgencyRoutes
 
 from .run import run_sync
 
@@ -19,13 +19,10 @@ log = logs.get_logger(__name__)
 class PeriodicSync:
     """Runs the changes sync every `interval_s` on a daemon thread until stop()."""
 
-    def __init__(self, gw: Any, agency: AgencyPort, interval_s: float):
-        from gateway import app
-
+    def __init__(self, gw: Any, agencies: AgencyRoutes, interval_s: float):
         self.gw = gw
-        self.agency = agency
+        self.agencies = agencies
         self.interval_s = interval_s
-        self._credentials = lambda uow, shop_id: app.credentials_for(gw.settings, uow, shop_id)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="periodic-sync", daemon=True)
 
@@ -40,7 +37,6 @@ class PeriodicSync:
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval_s):
-            report = run_sync(self.gw, self.agency, self._credentials,
-                              correlation_id=logs.new_correlation_id())
+            report = run_sync(self.gw, self.agencies, correlation_id=logs.new_correlation_id())
             if report.aborted:
                 log.warning("periodic_sync_aborted", reason=report.aborted)

@@ -149,7 +149,12 @@ class SyncReport:
         if d["failures_not_listed"]:
             lines.append(f"  ... and {d['failures_not_listed']} more failure(s)")
         for e in d["config_errors"]:
-            lines.append(f"  configuration error for shop {e['shop_id']}: {e['reason']}")
+            lines.append(f"  configuration error for {_labelled(e['shop_id'])}: {e['reason']}")
         if d["aborted"]:
             lines.append(f"  aborted: {d['aborted']}")
         return lines
+
+
+def _labelled(key: str) -> str:
+    """Config errors are keyed by shop id or by "account NAME"."""
+    return key if key.startswith("account ") else f"shop {key}"

@@ -6,14 +6,14 @@ from typing import Any, Callable, Protocol
 from sqlalchemy.exc import DBAPIError
 
 from gateway.logs import get_logger
-from gateway.service.agency_port import AgencyPort
+from gateway.service.agency_port import AgencyRoutes
 from gateway.store.database import error_reason, safe_url
 
 from .calls import AgencyCalls, RateLimiter
 from .changes import sync_changes
-from .full import sync_full
+from .accounts import accounts_to_sync
+from .full import POLL_CHECKPOINT, sync_full
 from .report import SyncAborted, SyncReport
-from .shops import CredentialsLookup, shops_to_sync
 
 log = get_logger(__name__)
 
@@ -23,15 +23,17 @@ class Progress(Protocol):
     def advance(self, n: int) -> None: ...
 
 
-def run_sync(gw: Any, agency: AgencyPort, credentials: CredentialsLookup, *,
+def run_sync(gw: Any, agencies: AgencyRoutes, *,
              correlation_id: str, full: bool = False, concurrency: int = 8,
              max_rps: float = 0.0, accounting: str = "auto", restart: bool = False,
              only: tuple[str, ...] = (), progress: Progress | None = None,
              backoff_s: tuple[float, ...] = (0.2, 1.0)) -> SyncReport:
-    """Run the changes sync (or --full) for every shop; never raises for agency/database trouble.
+    """Run the changes sync (or --full) for every agency account of the shops (all, or
+    `only`); never raises for agency/database trouble.
 
-    gw is a gateway.app.Gateway (engine, uow, read_uow). The report's exit_code says
-    how it went; report.aborted holds the one line for exit 2.
+    gw is a gateway.app.Gateway (engine, uow, read_uow, clock); agencies routes accounts
+    to adapters (gateway.app.AgencyRegistry). The report's exit_code says how it went;
+    report.aborted holds the one line for exit 2.
     """
     report = SyncReport("full" if full else "changes", correlation_id, started_at=gw.clock())
     calls = AgencyCalls(RateLimiter(max_rps), backoff_s=backoff_s)
@@ -41,12 +43,17 @@ def run_sync(gw: Any, agency: AgencyPort, credentials: CredentialsLookup, *,
         on_total = progress.set_total
     log.info("sync_started", mode=report.mode, concurrency=concurrency, max_rps=max_rps)
     try:
-        shops = shops_to_sync(gw.read_uow, agency, calls, credentials, report, only)
+        accounts = accounts_to_sync(gw.engine, gw.read_uow, agencies, calls, report, only)
         if full:
-            sync_full(gw.engine, gw.uow, agency, calls, shops, report, concurrency=concurrency,
+            sync_full(gw.engine, gw.uow, calls, accounts, report, concurrency=concurrency,
                       accounting=accounting, restart=restart, on_total=on_total, now=gw.clock)
         else:
-            sync_changes(gw.uow, agency, calls, shops, report, clock=gw.clock)
+            sync_changes(gw.uow, calls, accounts, report, clock=gw.clock)
+            # An agency without a changes feed: its news comes from polling each open claim.
+            polled = [a for a in accounts if not a.agency.has_changes_feed]
+            sync_full(gw.engine, gw.uow, calls, polled, report, concurrency=concurrency,
+                      accounting="auto", restart=restart, checkpoint_name=POLL_CHECKPOINT,
+                      now=gw.clock)
     except SyncAborted as exc:
         report.aborted = str(exc)
     except DBAPIError as exc:

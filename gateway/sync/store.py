@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 
 from gateway.domain.lifecycle import ClaimState, is_open
-from gateway.store.tables import claims, sync_checkpoints
+from gateway.store.tables import claims, sync_checkpoints, unmatched_agency_changes
 
 OPEN_STATES = tuple(s.value for s in ClaimState if is_open(s))
 
@@ -27,6 +27,7 @@ class ClaimRef:
 
     id: int
     shop_id: str
+    account: str
     shop_claim_id: str
     file_number: str
     state: ClaimState
@@ -38,13 +39,14 @@ class ClaimRef:
     sum_payout: Decimal
 
 
-_COLUMNS = (claims.c.id, claims.c.shop_id, claims.c.shop_claim_id, claims.c.agency_file_number,
+_COLUMNS = (claims.c.id, claims.c.shop_id, claims.c.agency_account, claims.c.shop_claim_id,
+            claims.c.agency_file_number,
             claims.c.state, claims.c.agency_status_code, claims.c.total_debts, claims.c.paid,
             claims.c.outstanding, claims.c.current_payout, claims.c.sum_payout)
 
 
-def _open_with_file(query, agency: str):
-    return query.where(claims.c.agency == agency, claims.c.state.in_(OPEN_STATES),
+def _open_with_file(query, accounts: list[str]):
+    return query.where(claims.c.agency_account.in_(accounts), claims.c.state.in_(OPEN_STATES),
                        claims.c.agency_file_number.is_not(None))
 
 
@@ -53,26 +55,27 @@ def _reader(engine: Engine):
     return engine.connect().execution_options(sqlite_begin="DEFERRED")
 
 
-def iter_open_claims(engine: Engine, agency: str, after_id: int = 0,
+def iter_open_claims(engine: Engine, accounts: list[str], after_id: int = 0,
                      page: int = 500) -> Iterator[ClaimRef]:
     """Open claims with a file number in id order, one short read per page."""
     while True:
         with _reader(engine) as conn:
-            rows = conn.execute(_open_with_file(select(*_COLUMNS), agency)
+            rows = conn.execute(_open_with_file(select(*_COLUMNS), accounts)
                                 .where(claims.c.id > after_id)
                                 .order_by(claims.c.id).limit(page)).all()
         if not rows:
             return
         for r in rows:
-            yield ClaimRef(r.id, r.shop_id, r.shop_claim_id, r.agency_file_number,
+            yield ClaimRef(r.id, r.shop_id, r.agency_account, r.shop_claim_id,
+                           r.agency_file_number,
                            ClaimState(r.state), r.agency_status_code, r.total_debts, r.paid,
                            r.outstanding, r.current_payout, r.sum_payout)
         after_id = rows[-1].id
 
 
-def count_open_claims(engine: Engine, agency: str, after_id: int = 0) -> int:
+def count_open_claims(engine: Engine, accounts: list[str], after_id: int = 0) -> int:
     with _reader(engine) as conn:
-        return conn.execute(_open_with_file(select(func.count()), agency)
+        return conn.execute(_open_with_file(select(func.count()), accounts)
                             .where(claims.c.id > after_id)).scalar_one()
 
 
@@ -95,3 +98,32 @@ def save_checkpoint(engine: Engine, name: str, value: dict[str, Any],
 def clear_checkpoint(engine: Engine, name: str) -> None:
     with engine.begin() as conn:
         conn.execute(delete(sync_checkpoints).where(sync_checkpoints.c.name == name))
+
+
+@dataclass(frozen=True)
+class UnmatchedChange:
+    account: str
+    file_number: str
+    status_code: int
+    status_text: str | None
+    changed_at: datetime | None
+    received_at: datetime
+
+
+def unmatched_changes(engine: Engine, account: str | None = None,
+                      limit: int = 1000) -> list[UnmatchedChange]:
+    """Changes an agency reported for file numbers no claim of the account has, newest last."""
+    query = select(unmatched_agency_changes).order_by(unmatched_agency_changes.c.id).limit(limit)
+    if account:
+        query = query.where(unmatched_agency_changes.c.agency_account == account)
+    with _reader(engine) as conn:
+        return [UnmatchedChange(r.agency_account, r.file_number, r.status_code, r.status_text,
+                                r.changed_at, r.received_at) for r in conn.execute(query)]
+
+
+def unmatched_counts(engine: Engine) -> dict[str, int]:
+    """{account: unmatched changes} for the metrics."""
+    with _reader(engine) as conn:
+        return dict(conn.execute(
+            select(unmatched_agency_changes.c.agency_account, func.count())
+            .group_by(unmatched_agency_changes.c.agency_account)).all())

@@ -4,9 +4,11 @@ Both directions live here so the zeep adapter (build) and the simulator
 (parse) cannot drift apart. What the agency cannot hold, and therefore what a
 round trip build -> parse gives back:
 
-- invoice = the shop's claim id, unchanged. It is unique per agency client
-  because every shop has its own client id (AgencyCredentials are per shop);
-  the agency's duplicate check on invoice is what makes submit idempotent.
+- invoice = the claim's agency reference ("SHOPDE.RE-2026-0001", see
+  gateway.domain.agency), which is unique per agency account however many shops
+  share it; the agency's duplicate check on invoice is what makes submit
+  idempotent. Without a reference (a bare ClaimContent) the shop's claim id is sent,
+  and the parse gives the invoice back as shop_claim_id.
 - reason: cut to 250 characters at a word boundary (cut_reason). Reasons of at
   most 250 characters come back exactly; longer ones come back as cut_reason().
 - street and house number travel as one field "street houseNumber"; the parse
@@ -80,10 +82,12 @@ def split_street(value: str | None) -> tuple[str | None, str | None]:
     return value.strip(), None
 
 
-def new_claim_arguments(content: ClaimContent) -> tuple[dict[str, Any], dict[str, Any]]:
-    """ClaimContent -> (claim, debtor) arguments of newClaim; None values are left out on the wire."""
+def new_claim_arguments(content: ClaimContent, reference: str | None = None
+                        ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """ClaimContent (+ its agency reference) -> (claim, debtor) arguments of newClaim; None
+    values are left out on the wire."""
     claim = {
-        "invoice": content.shop_claim_id,
+        "invoice": reference or content.shop_claim_id,
         "type": CLAIM_TYPES[content.claim_type],
         "reason": cut_reason(content.reason),
         "originalValue": eur(content.principal),

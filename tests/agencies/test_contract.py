@@ -75,7 +75,7 @@ def test_court_dates_come_from_status_details():
 
     def served_on(status):
         claim = Claim(shop_id="s", content=person_claim(), state=ClaimState.DUNNING_ORDER_ISSUED,
-                      agency="mediafinanz")
+                      agency_account="mediafinanz")
         apply_agency_status(claim, status, reported_at)
         return claim.court.dunning_order_served_on
 

@@ -57,7 +57,7 @@ def test_every_operation(fresh_sim, agency, creds):
     assert all(a.at <= b.at for a, b in zip(history, history[1:]))
     # What the sync does with the feed: the court dates come with the changes.
     tracked = Claim(shop_id="shop-1", content=person_claim(), state=ClaimState.SUBMITTED,
-                    agency="mediafinanz")
+                    agency_account="mediafinanz")
     for change in agency.get_status_changes(creds).changes:
         apply_agency_status(tracked, change, change.at)
     court = tracked.court
@@ -239,8 +239,10 @@ def test_faults_can_be_queued_over_http(fresh_sim, agency, creds):
 
 
 def test_seeded_fail_rate_classifies_every_outcome():
-    with start_simulator(fail_rate=0.5, seed=3, slow_s=1.0, start=SIM_START) as sim:
-        agency = MediafinanzAgency(sim.url, sim.application_key, timeout_s=0.5)
+    # A generous timeout, and "slow" answers well beyond it: on a busy machine an ordinary
+    # answer must not time out (it did once at 0.5 s), a slow one must.
+    with start_simulator(fail_rate=0.5, seed=3, slow_s=4.0, start=SIM_START) as sim:
+        agency = MediafinanzAgency(sim.url, sim.application_key, timeout_s=1.5)
         creds = AgencyCredentials(str(CLIENT_ID), sim.clients[CLIENT_ID])
         outcomes: dict[str, str] = {}  # kind -> the last message of that kind, for the report
         for _ in range(30):

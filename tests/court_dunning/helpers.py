@@ -14,13 +14,25 @@ from tests.factories import NOW, content
 PASSWORD = "correct horse battery"
 
 
+ACCOUNT = "merchant"  # the agency account every shop of these tests is on
+
+
 def add_shop(gw, shop_id: str = "shop-a", seat: str | None = "BY",
              catalogue_overrides: dict[str, int] | None = None) -> Shop:
-    """A shop with seat and catalogue overrides (the onboarding use case sets no overrides)."""
-    shop = Shop(id=shop_id, agency="mediafinanz", seat=seat,
+    """A shop with seat and catalogue overrides (the onboarding use case sets no overrides),
+    on agency account ACCOUNT (client 1001 of the default connection)."""
+    from gateway.domain.agency import AgencyAccount
+
+    with gw.uow() as uow:
+        if uow.agencies.account(ACCOUNT) is None:
+            uow.agencies.add_account(AgencyAccount(ACCOUNT, "default", "1001", created_at=NOW),
+                                     "dev-client-key-1001")
+            uow.commit()
+    shop = Shop(id=shop_id, agency_account=ACCOUNT, reference_prefix=shop_id.upper()[:6]
+                .replace("-", ""), seat=seat,
                 catalogue_overrides=dict(catalogue_overrides or {}), created_at=NOW)
     with gw.uow() as uow:
-        uow.shops.add(shop, hash_password(PASSWORD), None)
+        uow.shops.add(shop, hash_password(PASSWORD))
         uow.commit()
     return shop
 

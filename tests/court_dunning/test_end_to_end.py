@@ -20,7 +20,7 @@ from gateway.service import court_dunning as uc
 from gateway.service.agency_port import AgencyCredentials
 from tests.factories import content
 
-from .helpers import add_shop, outbox_rows
+from .helpers import ACCOUNT, add_shop, outbox_rows
 
 # With seed 4 the simulator's first file number gets the court story "issued, served,
 # enforcement order requested and issued, title" (no objection, no failed service).
@@ -56,7 +56,7 @@ def sync(gateway, agency, sim) -> list[ClaimState]:
     batch = agency.get_status_changes(CREDS)
     for status in batch.changes:
         with gateway.uow() as uow:
-            claim = uow.claims.get_by_file_number("mediafinanz", status.file_number,
+            claim = uow.claims.get_by_file_number(ACCOUNT, status.file_number,
                                                   for_update=True)
             claim_service.apply_agency_status(claim, status, sim_now(sim))
             uow.commit()

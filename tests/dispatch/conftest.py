@@ -54,6 +54,18 @@ def shop(gateway):
     return SHOP
 
 
+def at_agency(gw, sim, shop_id: str = SHOP) -> dict[str, str]:
+    """{shop claim id: file number} of the claims the simulated agency holds for the shop
+    (the agency knows them by their agency reference, "SHOPA.INV-00001")."""
+    with gw.read_uow() as uow:
+        references = {}
+        for claim_id in uow.claims.iter_ids(shop_id=shop_id):
+            claim = uow.claims.get_by_id(claim_id)
+            references[claim.agency_reference] = claim.shop_claim_id
+    return {references[ref]: number for ref, number in sim.claims().items()
+            if ref in references}
+
+
 def submit(gw, count: int, prefix: str = "INV", shop_id: str = SHOP, **changes) -> list[str]:
     ids = [f"{prefix}-{i:05d}" for i in range(count)]
     for shop_claim_id in ids:
@@ -62,17 +74,20 @@ def submit(gw, count: int, prefix: str = "INV", shop_id: str = SHOP, **changes) 
     return ids
 
 
-def credentials(gw):
-    from gateway import app
+@pytest.fixture
+def agencies(settings):
+    """The composition root's registry: the default connection's endpoint is the simulator."""
+    from gateway.app import AgencyRegistry
 
-    return lambda uow, shop_id: app.credentials_for(gw.settings, uow, shop_id)
+    registry = AgencyRegistry(settings)
+    yield registry
+    registry.close()
 
 
-def dispatcher(gw, agency, **options) -> Dispatcher:
+def dispatcher(gw, agencies, **options) -> Dispatcher:
     options.setdefault("policy", FAST_RETRY)
     options.setdefault("poll_s", 0.05)
-    return Dispatcher(gw, agency, credentials(gw), concurrency=options.pop("concurrency", 8),
-                      **options)
+    return Dispatcher(gw, agencies, concurrency=options.pop("concurrency", 8), **options)
 
 
 class Running:

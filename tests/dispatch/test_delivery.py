@@ -15,16 +15,16 @@ from gateway.store.tables import outbox
 
 from tests.factories import content, wall_today
 
-from .conftest import (SHOP, Running, all_done, dispatcher, now, outbox_rows, states, submit,
-                       wait_for)
+from .conftest import (CLIENT_ID, CLIENT_KEY, SHOP, Running, all_done, at_agency, dispatcher, now,
+                       outbox_rows, states, submit, wait_for)
 
 
 def get(gw, shop_claim_id):
     return claim_service.get_claim(gw.read_uow, SHOP, shop_claim_id)
 
 
-def test_submit_goes_out_within_a_second_and_marks_the_claim(gateway, shop, fresh_sim, agency):
-    with Running(dispatcher(gateway, agency, poll_s=0.25)):
+def test_submit_goes_out_within_a_second_and_marks_the_claim(gateway, shop, fresh_sim, agencies):
+    with Running(dispatcher(gateway, agencies, poll_s=0.25)):
         time.sleep(0.5)  # the worker is idle
         started = time.monotonic()
         [inv] = submit(gateway, 1)
@@ -33,23 +33,23 @@ def test_submit_goes_out_within_a_second_and_marks_the_claim(gateway, shop, fres
         wait_for(lambda: all_done(gateway, 1), 5.0, "the row done")
     claim = get(gateway, inv)
     assert claim.state is ClaimState.SUBMITTED
-    assert claim.agency_file_number == fresh_sim.claims()[inv]
+    assert claim.agency_file_number == at_agency(gateway, fresh_sim)[inv]
 
 
-def test_the_worker_leases_and_records_on_the_gateways_clock(gateway, shop, fresh_sim, agency):
+def test_the_worker_leases_and_records_on_the_gateways_clock(gateway, shop, fresh_sim, agencies):
     ahead = timedelta(days=2)
     gateway.clock = lambda: now() + ahead  # what the composition root hands every part
     [inv] = submit(gateway, 1)
-    with Running(dispatcher(gateway, agency)):
+    with Running(dispatcher(gateway, agencies)):
         wait_for(lambda: all_done(gateway, 1), 5.0, "the row done")
     [row] = outbox_rows(gateway)
     assert row.completed_at - now() > ahead - timedelta(minutes=5)
     assert get(gateway, inv).updated_at - now() > ahead - timedelta(minutes=5)
 
 
-def test_each_kind_in_order(gateway, shop, fresh_sim, agency):
+def test_each_kind_in_order(gateway, shop, fresh_sim, agencies):
     [a, b] = submit(gateway, 2)
-    with Running(dispatcher(gateway, agency)):
+    with Running(dispatcher(gateway, agencies)):
         wait_for(lambda: all_done(gateway, 2), 10.0, "both submitted")
         # Written while the worker runs: each claim's rows go out in this order.
         claim_service.report_direct_payment(gateway.uow, SHOP, a,
@@ -63,17 +63,17 @@ def test_each_kind_in_order(gateway, shop, fresh_sim, agency):
     calls = fresh_sim.stats()["calls"]
     assert calls["newClaim"] == 2 and calls["bookDirectPayment"] == 1
     assert calls["closeClaim"] == 1
-    sim_a = fresh_sim.simulator.claim(fresh_sim.claims()[a])
+    sim_a = fresh_sim.simulator.claim(at_agency(gateway, fresh_sim)[a])
     assert sim_a.paid == Decimal("20.00") and sim_a.code == 10210
     assert get(gateway, a).state is ClaimState.CANCELLED
-    assert fresh_sim.simulator.claim(fresh_sim.claims()[b]).instruction == 1
+    assert fresh_sim.simulator.claim(at_agency(gateway, fresh_sim)[b]).instruction == 1
     # Each claim's rows were completed in the order written.
     rows = [r for r in outbox_rows(gateway) if r.claim_id == get(gateway, a).id]
     assert [r.kind for r in rows] == ["SUBMIT_CLAIM", "REPORT_DIRECT_PAYMENT", "CANCEL_CLAIM"]
     assert [r.completed_at for r in rows] == sorted(r.completed_at for r in rows)
 
 
-def test_rejection_makes_the_claim_rejected_and_ends_later_rows(gateway, shop, fresh_sim, agency):
+def test_rejection_makes_the_claim_rejected_and_ends_later_rows(gateway, shop, fresh_sim, agencies):
     # A claim the gateway accepted (its clock said the date had passed) but the agency's
     # clock puts in the future: the agency refuses it with its reason.
     bad = "BAD-1"
@@ -85,7 +85,7 @@ def test_rejection_makes_the_claim_rejected_and_ends_later_rows(gateway, shop, f
         conn.execute(update(outbox).values(available_at=now()))
     [good] = submit(gateway, 1, "GOOD")
     claim_service.cancel_claim(gateway.uow, SHOP, bad, None)
-    with Running(dispatcher(gateway, agency)):
+    with Running(dispatcher(gateway, agencies)):
         wait_for(lambda: states(gateway) == {"failed": 2, "done": 1}, 10.0, "rows settled")
     claim = get(gateway, bad)
     assert claim.state is ClaimState.REJECTED
@@ -99,14 +99,14 @@ def test_rejection_makes_the_claim_rejected_and_ends_later_rows(gateway, shop, f
 
 
 def test_transient_failure_is_retried_with_backoff_stored_in_the_row(gateway, shop, fresh_sim,
-                                                                     agency):
+                                                                     agencies):
     from gateway.dispatch import RetryPolicy
 
     fresh_sim.inject("http503", "newClaim", count=1)
     policy = RetryPolicy(backoff_base_s=3.0, backoff_max_s=60.0, jitter_s=0.5)
     [inv] = submit(gateway, 1)
     before = now()
-    with Running(dispatcher(gateway, agency, policy=policy)):
+    with Running(dispatcher(gateway, agencies, policy=policy)):
         row = wait_for(lambda: next((r for r in outbox_rows(gateway) if r.last_error), None),
                        5.0, "the first failure recorded")
         assert row.state == "pending" and row.attempts == 1 and row.leased_by is None
@@ -129,13 +129,13 @@ def test_retry_policy_grows_and_caps():
     assert p.exhausted(1, t - timedelta(seconds=101), t)
 
 
-def test_exhausted_retries_end_dead_and_operator_replays(gateway, shop, fresh_sim, agency):
+def test_exhausted_retries_end_dead_and_operator_replays(gateway, shop, fresh_sim, agencies):
     from gateway.dispatch import RetryPolicy
 
     fresh_sim.inject("http500", "newClaim", count=3)
     policy = RetryPolicy(max_attempts=3, backoff_base_s=0.05, backoff_max_s=0.1, jitter_s=0.0)
     [inv] = submit(gateway, 1)
-    with Running(dispatcher(gateway, agency, policy=policy)):
+    with Running(dispatcher(gateway, agencies, policy=policy)):
         wait_for(lambda: states(gateway) == {"dead": 1}, 5.0, "the row dead")
         [row] = outbox_rows(gateway)
         assert row.attempts == 3 and "gave up" in row.last_error
@@ -145,67 +145,83 @@ def test_exhausted_retries_end_dead_and_operator_replays(gateway, shop, fresh_si
     assert get(gateway, inv).state is ClaimState.SUBMITTED
 
 
-def test_auth_failure_fails_the_row_and_the_claim_stays(gateway, fresh_sim, agency):
+def test_auth_failure_fails_the_row_and_the_claim_stays(gateway, fresh_sim, agencies):
     from gateway.service.shops import add_shop
 
     add_shop(gateway.uow, SHOP, password="correct horse battery", agency_client_id="1001",
              agency_client_key="wrong-key")
     [inv] = submit(gateway, 1)
-    with Running(dispatcher(gateway, agency)):
+    with Running(dispatcher(gateway, agencies)):
         wait_for(lambda: states(gateway) == {"failed": 1}, 5.0, "the row failed")
     [row] = outbox_rows(gateway)
     assert row.last_error.startswith("AgencyAuthFailed")
     assert get(gateway, inv).state is ClaimState.RECEIVED
 
 
-def test_shop_without_credentials_against_a_real_agency_fails_loudly(gateway, fresh_sim, agency):
+def test_a_shop_on_no_account_fails_loudly_and_its_claims_follow_it_onto_one(gateway, fresh_sim,
+                                                                             agencies):
+    from gateway.service.agency_accounts import add_account, put_shop_on_account
     from gateway.service.shops import add_shop
 
     add_shop(gateway.uow, SHOP, password="correct horse battery")
-    submit(gateway, 1)
-    with Running(dispatcher(gateway, agency)):
+    [inv] = submit(gateway, 1)
+    with Running(dispatcher(gateway, agencies)):
         wait_for(lambda: states(gateway) == {"failed": 1}, 5.0, "the row failed")
     [row] = outbox_rows(gateway)
-    assert row.last_error.startswith("MissingAgencyCredentials")
+    assert row.last_error.startswith("MissingAgencyAccount")
     assert fresh_sim.stats()["calls"] == {}
 
-
-def test_in_process_simulator_lends_its_sandbox_client(gateway, fresh_sim, agency):
-    from gateway import app
-    from gateway.service.shops import add_shop
-
-    add_shop(gateway.uow, "demo-shop", password="correct horse battery")
-    local = gateway.settings.replace(agency_url="", run_simulator=None)
-    with gateway.read_uow() as uow:
-        creds = app.credentials_for(local, uow, "demo-shop")
-    assert creds.client_id == "1001" and creds.sandbox
+    add_account(gateway.uow, "merchant", "default", str(CLIENT_ID), CLIENT_KEY)
+    assert put_shop_on_account(gateway.uow, SHOP, "merchant") == 1  # the waiting claim follows
+    with gateway.engine.begin() as conn:
+        assert store.requeue(conn, [row.id], now()) == 1
+    with Running(dispatcher(gateway, agencies)):
+        wait_for(lambda: all_done(gateway, 1), 5.0, "the row done")
+    claim = get(gateway, inv)
+    assert (claim.state, claim.agency_account) == (ClaimState.SUBMITTED, "merchant")
 
 
-def test_poison_row_does_not_block_other_claims(gateway, shop, fresh_sim, agency):
+def test_poison_row_does_not_block_other_claims(gateway, shop, fresh_sim, agencies):
     # A row the worker cannot even handle (a kind no code knows) fails on every attempt;
     # the claims behind it in the queue flow past it.
     [poison] = submit(gateway, 1, "POISON")
     with gateway.engine.begin() as conn:
         conn.execute(update(outbox).values(kind="NO_SUCH_KIND"))
     others = submit(gateway, 20, "OK")
-    with Running(dispatcher(gateway, agency, concurrency=4)):
+    with Running(dispatcher(gateway, agencies, concurrency=4)):
         wait_for(lambda: states(gateway) == {"done": 20, "pending": 1}, 10.0, "the others done")
         bad = wait_for(lambda: [r for r in outbox_rows(gateway) if r.state == "pending"
                                 and r.attempts >= 2], 10.0, "the poison row retried")
     assert "internal error" in bad[0].last_error
-    assert set(fresh_sim.claims()) == set(others)
+    assert set(at_agency(gateway, fresh_sim)) == set(others)
 
 
-def test_a_later_message_waits_for_the_earlier(gateway, shop, fresh_sim, agency):
+def test_a_later_message_waits_for_the_earlier(gateway, shop, fresh_sim, agencies):
     [inv] = submit(gateway, 1)
     claim_service.cancel_claim(gateway.uow, SHOP, inv, None)
     fresh_sim.inject("http503", "newClaim", count=1)
     from gateway.dispatch import RetryPolicy
 
     policy = RetryPolicy(backoff_base_s=1.0, backoff_max_s=1.0, jitter_s=0.0)
-    with Running(dispatcher(gateway, agency, policy=policy)):
+    with Running(dispatcher(gateway, agencies, policy=policy)):
         wait_for(lambda: any(r.last_error for r in outbox_rows(gateway)), 5.0, "first failure")
         time.sleep(0.5)  # the cancel is due, but its submit is not done
         assert fresh_sim.stats()["calls"].get("closeClaim") is None
         wait_for(lambda: all_done(gateway, 2), 5.0, "both done")
     assert get(gateway, inv).state is ClaimState.CANCELLED
+
+
+def test_a_call_longer_than_the_lease_keeps_its_row_by_the_heartbeat(gateway, shop, fresh_sim,
+                                                                     agencies):
+    # Every call takes 2.5 lease periods: without renewals the worker would take its own
+    # rows again when their lease ran out and send each claim twice.
+    fresh_sim.app.latency_s = 2.5
+    try:
+        submit(gateway, 3)
+        with Running(dispatcher(gateway, agencies, lease_s=1.0, concurrency=4)):
+            wait_for(lambda: all_done(gateway, 3), 20.0, "all delivered")
+    finally:
+        fresh_sim.app.latency_s = 0.0
+    stats = fresh_sim.stats()
+    assert (stats["calls"]["newClaim"], stats["duplicates"]) == (3, 0)
+    assert all(r.attempts == 1 for r in outbox_rows(gateway))

@@ -9,12 +9,12 @@ import time
 
 import pytest
 
-from gateway.agencies.mediafinanz import MediafinanzAgency
+from gateway.app import AgencyRegistry
 from gateway.domain.lifecycle import ClaimState
 from gateway.service import claims as claim_service
 
-from .conftest import (SHOP, Outage, Running, all_done, dispatcher, states, submit, wait_for,
-                       worker_process)
+from .conftest import (SHOP, Outage, Running, all_done, at_agency, dispatcher, states, submit,
+                       wait_for, worker_process)
 
 needs_postgres = pytest.mark.skipif(not os.environ.get("GATEWAY_TEST_POSTGRES_URL"),
                                     reason="GATEWAY_TEST_POSTGRES_URL is not set")
@@ -22,8 +22,8 @@ needs_postgres = pytest.mark.skipif(not os.environ.get("GATEWAY_TEST_POSTGRES_UR
 
 def assert_exactly_once(gw, sim, invoices):
     """Every invoice at the agency once, with the file number the claim recorded."""
-    at_agency = sim.claims()
-    assert sorted(at_agency) == sorted(invoices)
+    held = at_agency(gw, sim)
+    assert sorted(held) == sorted(invoices) and len(sim.claims()) == len(invoices)
     stats = sim.stats()
     assert stats["claims"] == len(invoices)
     # Every repeated newClaim was answered from the dedupe, never a second file.
@@ -31,25 +31,25 @@ def assert_exactly_once(gw, sim, invoices):
     for inv in invoices:
         claim = claim_service.get_claim(gw.read_uow, SHOP, inv)
         assert claim.state is ClaimState.SUBMITTED
-        assert claim.agency_file_number == at_agency[inv]
+        assert claim.agency_file_number == held[inv]
     return stats
 
 
-def test_lost_response_creates_no_duplicate(gateway, shop, fresh_sim, agency):
+def test_lost_response_creates_no_duplicate(gateway, shop, fresh_sim, agencies):
     fresh_sim.inject("lost_response", "newClaim", count=1)
     invoices = submit(gateway, 1)
-    with Running(dispatcher(gateway, agency)):
+    with Running(dispatcher(gateway, agencies)):
         wait_for(lambda: all_done(gateway, 1), 10.0, "delivered")
     stats = assert_exactly_once(gateway, fresh_sim, invoices)
     assert stats["faults"] == {"lost_response": 1}
     assert stats["calls"]["newClaim"] == 2 and stats["duplicates"] == 1
 
 
-def test_sqlite_runs_one_worker_at_a_time(gateway, shop, fresh_sim, agency):
+def test_sqlite_runs_one_worker_at_a_time(gateway, shop, fresh_sim, agencies):
     if not gateway.settings.is_sqlite:
         pytest.skip("PostgreSQL runs several workers")
     invoices = submit(gateway, 30)
-    first, second = dispatcher(gateway, agency), dispatcher(gateway, agency)
+    first, second = dispatcher(gateway, agencies), dispatcher(gateway, agencies)
     with Running(first):
         wait_for(lambda: first.delivered, 5.0, "the first worker delivering")
         with Running(second):
@@ -59,13 +59,13 @@ def test_sqlite_runs_one_worker_at_a_time(gateway, shop, fresh_sim, agency):
 
 
 @needs_postgres
-def test_two_workers_never_double_send(gateway, shop, fresh_sim, agency):
+def test_two_workers_never_double_send(gateway, shop, fresh_sim, agencies):
     if gateway.settings.is_sqlite:
         pytest.skip("SQLite runs one worker at a time")
     invoices = submit(gateway, 200)
     fresh_sim.app.latency_s = 0.005  # calls overlap, so both workers lease at once
     try:
-        a, b = dispatcher(gateway, agency), dispatcher(gateway, agency)
+        a, b = dispatcher(gateway, agencies), dispatcher(gateway, agencies)
         with Running(a), Running(b):
             wait_for(lambda: all_done(gateway, 200), 30.0, "delivered")
     finally:
@@ -114,10 +114,12 @@ def test_sigkill_mid_drain_loses_nothing_and_sends_nothing_twice(gateway, shop, 
 def test_agency_outage_of_30_seconds_ends_delivered_and_nothing_dead(gateway, shop, sim):
     sim.reset()
     outage = Outage(sim.port)
-    agency = MediafinanzAgency(outage.url, sim.application_key, timeout_s=2.0)
+    # The default connection's endpoint is the relay in front of the simulator.
+    agencies = AgencyRegistry(gateway.settings.replace(agency_url=outage.url,
+                                                       agency_timeout_s=2.0))
     try:
         first = submit(gateway, 20, "BEFORE")
-        with Running(dispatcher(gateway, agency, concurrency=4)):
+        with Running(dispatcher(gateway, agencies, concurrency=4)):
             wait_for(lambda: all_done(gateway, 20), 10.0, "the first claims delivered")
             outage.down()
             during = submit(gateway, 30, "DURING")
@@ -127,6 +129,6 @@ def test_agency_outage_of_30_seconds_ends_delivered_and_nothing_dead(gateway, sh
             wait_for(lambda: all_done(gateway, 50), 20.0, "everything delivered after the outage")
     finally:
         outage.down()
-        agency.close()
+        agencies.close()
     assert states(gateway) == {"done": 50}
     assert_exactly_once(gateway, sim, first + during)

@@ -34,25 +34,27 @@ PASSWORD = "shop-a-password-2026"
 def running(gateway):
     """Simulator, facade and worker on loopback; yields (shop client, simulator, sync())."""
     sim = start_simulator(seed=SEED, speed=0.0)
-    add_shop(gateway.uow, "shop-a", password=PASSWORD, seat="BY")
+    client_id, client_key = next(iter(sim.clients.items()))
+    add_shop(gateway.uow, "shop-a", password=PASSWORD, seat="BY",
+             agency_client_id=str(client_id), agency_client_key=client_key)
     server = make_server(build_wsgi_app(gateway, advertised_url="http://127.0.0.1:0"),
                          gateway.settings, "127.0.0.1", 0)
     threading.Thread(target=server.run, daemon=True).start()
     base = f"http://127.0.0.1:{server.effective_port}"
-    worker = start_in_process(gateway, agency_url=sim.url, concurrency=2)
-    agency = gateway_app.build_agency(gateway.settings, sim.url)
+    agencies = gateway_app.AgencyRegistry(gateway.settings, default_url=sim.url)
+    worker = start_in_process(gateway, agencies, concurrency=2)
     session = requests.Session()
     session.auth = ("shop-a", PASSWORD)
     client = zeep.Client(f"{base}/soap/shop?wsdl", transport=Transport(session=session, timeout=10))
     shop = client.create_service(next(iter(client.wsdl.bindings)), f"{base}/soap/shop")
 
     def sync():
-        report = run_sync(gateway, agency, lambda uow, sid: gateway_app.credentials_for(
-            gateway.settings, uow, sid), correlation_id=logs.new_correlation_id())
+        report = run_sync(gateway, agencies, correlation_id=logs.new_correlation_id())
         assert report.exit_code == 0, report.as_dict()
 
     yield shop, sim, sync
     worker.stop()
+    agencies.close()
     server.close()
     sim.stop()
 
@@ -81,7 +83,7 @@ def test_submit_to_enforcement_order_with_deadlines_in_get_claim(running):
 
     # The worker hands the claim over; the agency's file number shows in GetClaim.
     number = wait_for(lambda: shop.GetClaim(shopClaimId="ORDER-4711").agencyFileNumber)
-    assert sim.claims() == {"ORDER-4711": number}
+    assert sim.claims() == {"SHOPA.ORDER-4711": number}  # the shop's prefix, then its id
 
     # Out-of-court collection fails; the sync brings the news.
     sim.force_status(number, 10227)

@@ -51,23 +51,23 @@ def test_unreachable_agency(gateway, db_url):
     url = f"http://127.0.0.1:{free_port()}/mediafinanz"
     result = doctor(db_url, GATEWAY_AGENCY_URL=url)
     assert result.returncode == 1
-    assert f"[FAIL] agency: cannot reach {url}" in result.stdout
-    assert "fix: check GATEWAY_AGENCY_URL" in result.stdout
+    assert "[FAIL] account client-1001: cannot reach its agency" in result.stdout
+    assert "fix: check the connection's URL (GATEWAY_AGENCY_URL" in result.stdout
 
 
 def test_bad_and_good_agency_credentials(gateway, db_url, sim):
     add_shop(gateway.uow, "shop-good", agency_client_id="1001",
              agency_client_key=DEFAULT_CLIENTS[1001])
-    add_shop(gateway.uow, "shop-bad", agency_client_id="1001", agency_client_key="wrong-key")
+    add_shop(gateway.uow, "shop-bad", agency_client_id="1002", agency_client_key="wrong-key")
     add_shop(gateway.uow, "shop-none")
     result = doctor(db_url, GATEWAY_AGENCY_URL=sim.url)
     assert result.returncode == 1
     lines = {line.split(":")[0]: line for line in result.stdout.splitlines()}
-    assert lines["[FAIL] shop shop-bad"].startswith(
-        "[FAIL] shop shop-bad: the agency refused the credentials of client id 1001")
-    assert "gateway shops set shop-bad" in lines["[FAIL] shop shop-bad"]
-    assert lines["[  ok] shop shop-good"].endswith("accepts client id 1001")
-    assert "has no agency credentials" in lines["[FAIL] shop shop-none"]
+    assert lines["[FAIL] account client-1002"].startswith(
+        "[FAIL] account client-1002: the agency refused the credentials of client id 1002")
+    assert "gateway accounts set client-1002" in result.stdout
+    assert lines["[  ok] account client-1001"].endswith("accepts client id 1001")
+    assert "is on no agency account" in lines["[FAIL] shop shop-none"]
     assert "wrong-key" not in result.stdout  # secrets never printed
 
 

@@ -71,6 +71,9 @@ def test_two_worker_processes_serve_one_gap_free_feed_and_stop_on_sigterm(gatewa
 
         with ThreadPoolExecutor(8) as pool:
             assert all(pool.map(submit, range(40)))
+        # No worker in these processes: the outbox gauges come from the database.
+        scraped = requests.get(base + "/metrics", timeout=10).text
+        assert 'gateway_outbox_rows{state="pending"} 40' in scraped
         changes = client.service.ListClaimChanges(since=None, limit=100).changes.change
         assert [c.sequence for c in changes] == list(range(1, 41))
         assert {c.shopClaimId for c in changes} == {f"W-{i}" for i in range(40)}

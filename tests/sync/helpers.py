@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from gateway.agencies.mediafinanz import MediafinanzAgency
-from gateway.app import credentials_for
+from dataclasses import replace
+
+from gateway.app import AgencyRegistry
 from gateway.service import claims as uc
 from gateway.service.shops import add_shop
 from gateway.store import tables
@@ -29,8 +30,10 @@ def seed(gw, sim, shop_id: str, count: int, prefix: str = "INV") -> list[tuple[s
     made = []
     for i in range(count):
         claim_content = content(f"{prefix}-{shop_id}-{i:04d}")
-        uc.submit_claim(gw.uow, shop_id, claim_content, now=NOW)
-        number, errors = sim.simulator.new_claim(SHOP_CLIENT[shop_id], claim_content)
+        stored = uc.submit_claim(gw.uow, shop_id, claim_content, now=NOW).claim
+        # As the worker hands it over: under its agency reference.
+        number, errors = sim.simulator.new_claim(
+            SHOP_CLIENT[shop_id], replace(claim_content, shop_claim_id=stored.agency_reference))
         assert not errors, errors
         with gw.uow() as uow:
             claim = uow.claims.get(shop_id, claim_content.shop_claim_id, for_update=True)
@@ -41,12 +44,11 @@ def seed(gw, sim, shop_id: str, count: int, prefix: str = "INV") -> list[tuple[s
 
 
 def sync(gw, sim, **options) -> SyncReport:
-    agency = MediafinanzAgency(sim.url, sim.application_key, timeout_s=2.0)
+    agencies = AgencyRegistry(gw.settings.replace(agency_timeout_s=2.0), default_url=sim.url)
     try:
-        return run_sync(gw, agency, lambda uow, shop_id: credentials_for(gw.settings, uow, shop_id),
-                        correlation_id="test-run", backoff_s=(0.01,), **options)
+        return run_sync(gw, agencies, correlation_id="test-run", backoff_s=(0.01,), **options)
     finally:
-        agency.close()
+        agencies.close()
 
 
 def history(gw, shop_id: str, shop_claim_id: str):

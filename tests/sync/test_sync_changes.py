@@ -37,7 +37,7 @@ def test_refused_credentials_of_one_shop_do_not_stop_the_others(gateway, sim):
     report = sync(gateway, sim)
 
     assert report.exit_code == 2
-    assert list(report.config_errors) == ["shop-b"]
+    assert list(report.config_errors) == ["account client-1002"]  # shop-b's account
     assert status_events(gateway, "shop-a", a_id) == ["IN_COLLECTION"]
 
 
@@ -114,11 +114,17 @@ def test_unknown_code_lands_in_needs_review_once_with_the_code(gateway, sim):
     assert status_events(gateway, "shop-a", other_id) == ["IN_COLLECTION"]
 
 
-def test_change_for_an_unknown_file_number_is_counted_not_fatal(gateway, sim):
+def test_change_for_an_unknown_file_number_is_kept_counted_and_shown(gateway, sim, db_url):
+    from gateway.metrics import Registry
+    from gateway.sync.metrics import register_sync_metrics
+    from gateway.sync.store import unmatched_changes
+    from tests.factories import content
+    from tests.integration.test_cli import run
+
     add_shops(gateway, "shop-a")
     (claim_id, _), = seed(gateway, sim, "shop-a", 1)
-    from tests.factories import content
-    sim.simulator.new_claim(1001, content("NOT-IN-THE-GATEWAY"))  # e.g. entered at the agency
+    # E.g. entered at the agency by hand: the gateway never heard of it.
+    stranger, _ = sim.simulator.new_claim(1001, content("NOT-IN-THE-GATEWAY"))
     sim.advance(2)
 
     report = sync(gateway, sim)
@@ -127,3 +133,13 @@ def test_change_for_an_unknown_file_number_is_counted_not_fatal(gateway, sim):
     assert report.unknown_file_numbers == 2  # its creation and its first letter
     assert status_events(gateway, "shop-a", claim_id) == ["IN_COLLECTION"]
     assert count(gateway, tables.applied_agency_changes) == 2  # only the known claim's
+    # Kept before the batch was committed at the agency, so nothing is lost.
+    kept = unmatched_changes(gateway.engine)
+    assert [(c.account, c.file_number, c.status_code) for c in kept] == [
+        ("client-1001", stranger, 10201), ("client-1001", stranger, 10203)]
+    shown = run("accounts", "unmatched", db_url=db_url)
+    assert shown.returncode == 0 and shown.stdout.count(stranger) == 2
+    registry = Registry()
+    register_sync_metrics(gateway.engine, registry)
+    assert 'gateway_agency_changes_unmatched{account="client-1001"} 2' in registry.render()
+    assert sync(gateway, sim).unknown_file_numbers == 0  # nothing new, nothing twice

@@ -17,7 +17,7 @@ FORBIDDEN_PAIRS = [(a, b) for a, b in itertools.product(ClaimState, ClaimState)
 
 @pytest.mark.parametrize("current,target", ALLOWED_PAIRS, ids=lambda s: s.value)
 def test_every_allowed_transition_moves_and_records_an_event(current, target):
-    claim = Claim(shop_id="shop-a", content=content(), state=current, agency="mediafinanz")
+    claim = Claim(shop_id="shop-a", content=content(), state=current, agency_account="mediafinanz")
     claim._move(target, NOW, Actor(ActorKind.AGENCY, "mediafinanz"), "test")
     assert claim.state is target
     [event] = claim.pending_events
@@ -62,7 +62,7 @@ def test_receive_records_event_and_submit_message():
 
 
 def test_agency_status_twice_records_one_event():
-    claim = Claim(shop_id="s", content=content(), state=S.SUBMITTED, agency="mf")
+    claim = Claim(shop_id="s", content=content(), state=S.SUBMITTED, agency_account="mf")
     assert claim.apply_agency_status(S.IN_COLLECTION, 10202, "in collection", NOW) is True
     assert claim.apply_agency_status(S.IN_COLLECTION, 10202, "in collection", NOW) is False
     assert len(claim.pending_events) == 1

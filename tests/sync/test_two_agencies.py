@@ -1,0 +1,91 @@
+"""A shop on the SOAP agency and a shop on the REST agency go through one worker and one
+sync; an agency that is down does not hold back deliveries to the other."""
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+
+from gateway.agencies.simulator import start_rest_simulator
+from gateway.agencies.simulator.rest_server import DEFAULT_REST_CLIENTS, DEFAULT_REST_UUID
+from gateway.app import AgencyRegistry
+from gateway.dispatch import Dispatcher
+from gateway.service import claims as uc
+from gateway.service.agency_accounts import add_account, add_connection
+from gateway.service.shops import add_shop
+from tests.dispatch.conftest import FAST_RETRY, Running, outbox_rows, wait_for
+from tests.factories import NOW, content
+from tests.sync.helpers import CLIENTS, sync
+
+
+@pytest.fixture
+def rest_sim():
+    handle = start_rest_simulator(seed=3, start=NOW)  # the calendar of the claims' NOW
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def two_agencies(gateway, sim, rest_sim):
+    add_connection(gateway.uow, "mf-rest", "mediafinanz-rest", ("mediafinanz-rest",),
+                   endpoint_url=rest_sim.url)
+    rest_client = DEFAULT_REST_CLIENTS[DEFAULT_REST_UUID]
+    add_account(gateway.uow, "rest-merchant", "mf-rest", DEFAULT_REST_UUID, rest_client.password,
+                user_name=rest_client.user)
+    add_shop(gateway.uow, "shop-soap", password="correct horse battery",
+             agency_client_id="1001", agency_client_key=CLIENTS[1001])
+    add_shop(gateway.uow, "shop-rest", password="correct horse battery", account="rest-merchant")
+    registry = AgencyRegistry(gateway.settings.replace(agency_timeout_s=2.0), default_url=sim.url)
+    yield registry
+    registry.close()
+
+
+def worker(gateway, registry, concurrency: int) -> Dispatcher:
+    """On a clock that starts at the claims' NOW and ticks (backoff and age limits hold)."""
+    started = time.monotonic()
+    return Dispatcher(gateway, registry, concurrency=concurrency, poll_s=0.05, policy=FAST_RETRY,
+                      clock=lambda: NOW + timedelta(seconds=time.monotonic() - started))
+
+
+def done(gateway, shop_id: str) -> int:
+    claim_ids = {uc.get_claim(gateway.read_uow, shop_id, r).id for r in _ids(gateway, shop_id)}
+    return sum(1 for r in outbox_rows(gateway) if r.claim_id in claim_ids and r.state == "done")
+
+
+def _ids(gateway, shop_id: str) -> list[str]:
+    with gateway.read_uow() as uow:
+        return [uow.claims.get_by_id(i).shop_claim_id for i in uow.claims.iter_ids(shop_id=shop_id)]
+
+
+def test_one_worker_and_one_sync_serve_both_agencies(gateway, sim, rest_sim, two_agencies):
+    for shop in ("shop-soap", "shop-rest"):
+        uc.submit_claim(gateway.uow, shop, content("RE-1"), now=NOW)
+    with Running(worker(gateway, two_agencies, 4)):
+        wait_for(lambda: done(gateway, "shop-soap") + done(gateway, "shop-rest") == 2, 10.0,
+                 "both handed over")
+    soap = uc.get_claim(gateway.read_uow, "shop-soap", "RE-1")
+    rest = uc.get_claim(gateway.read_uow, "shop-rest", "RE-1")
+    assert sim.claims() == {"SHOPSO.RE-1": soap.agency_file_number}
+    assert rest_sim.claims() == {"SHOPRE.RE-1": rest.agency_file_number}
+
+    sim.advance(2)
+    rest_sim.advance(2)
+    report = sync(gateway, sim)  # the SOAP account by its feed, the REST one by polling
+    assert report.exit_code == 0, report.as_dict()
+    for shop in ("shop-soap", "shop-rest"):
+        assert uc.get_claim(gateway.read_uow, shop, "RE-1").state.value == "IN_COLLECTION", shop
+
+
+def test_an_agency_that_is_down_does_not_hold_back_the_other(gateway, sim, rest_sim,
+                                                             two_agencies):
+    rest_sim.stop()  # connection refused from now on
+    for n in range(5):
+        for shop in ("shop-rest", "shop-soap"):
+            uc.submit_claim(gateway.uow, shop, content(f"RE-{n}"), now=NOW)
+    with Running(worker(gateway, two_agencies, 2)):
+        wait_for(lambda: done(gateway, "shop-soap") == 5, 10.0, "the SOAP agency's claims")
+    rest_rows = [r for r in outbox_rows(gateway) if r.state != "done"]
+    assert len(rest_rows) == 5 and all(r.state == "pending" and r.attempts >= 1
+                                       for r in rest_rows)
+    assert all("AgencyTransient" in r.last_error for r in rest_rows)
