@@ -131,6 +131,10 @@ SETTINGS: tuple[Setting, ...] = (
             "transient failures before an outbox row is dead"),
     Setting("outbox_max_age_s", _float_between(60.0, 30 * 86400.0), 3 * 86400.0,
             "age after which a retrying outbox row is dead"),
+    Setting("keep_delivered_days", _int_between(1, 3650), 30,
+            "delivered outbox rows and the keys of applied agency changes are deleted this many "
+            "days after they were done (an agency redelivers only uncommitted batches, and a "
+            "done row is never sent again)"),
     Setting("metrics_enabled", _bool, True, "serve /metrics"),
     Setting("secret_key", _text, "",
             "installation secret for WS-Security PasswordDigest (per-shop digest secrets derive "
@@ -165,6 +169,7 @@ class Settings:
     outbox_lease_s: float
     outbox_max_attempts: int
     outbox_max_age_s: float
+    keep_delivered_days: int
     metrics_enabled: bool
     secret_key: str
     simulator_speed: float

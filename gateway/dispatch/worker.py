@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 
 import structlog
@@ -36,6 +37,7 @@ from .record import RetryPolicy, record_batch
 
 log = structlog.get_logger("gateway.dispatch")
 
+PRUNE_EVERY_S = 3600.0
 Route = tuple[AgencyPort, AgencyCredentials]  # an account's adapter and credentials
 
 # Gathering outcomes into one batch: stop when none came for GAP, or after MAX.
@@ -79,6 +81,7 @@ class Dispatcher:
         self._in_flight = 0
         self._conn = None  # the loop thread's kept connection (lease, renew and record)
         self._renew_at = 0.0
+        self._prune_at = 0.0
         self.delivered = 0  # rows recorded (any outcome), for benchmarks and tests
 
     # -- control -----------------------------------------------------------------
@@ -114,6 +117,7 @@ class Dispatcher:
                 holds_lock = self._take_lock(holds_lock)
                 lock_renew_at = time.monotonic() + (self.lease_s / 3 if holds_lock else self.poll_s)
             self._heartbeat()
+            self._prune_delivered()
             leased: list[tuple] = []
             # A few rows beyond the pool's threads wait in its queue, so a thread that
             # finishes starts its next call at once instead of waiting for this loop to
@@ -134,6 +138,30 @@ class Dispatcher:
         while self._in_flight:
             self._heartbeat()
             self._record_ready(block_s=min(1.0, self.lease_s / 6))
+
+    def _prune_delivered(self) -> None:
+        """Once an hour, delete rows delivered longer ago than GATEWAY_KEEP_DELIVERED_DAYS, a
+        batch per transaction so no lock is held long (any worker may; the others find
+        nothing)."""
+        now = time.monotonic()
+        if now < self._prune_at:
+            return
+        self._prune_at = now + PRUNE_EVERY_S
+        before = self.clock() - timedelta(days=self.gw.settings.keep_delivered_days)
+        deleted = 0
+        try:
+            conn = self._connection()
+            while not self._stop.is_set():
+                with conn.begin():
+                    n = store.prune_delivered(conn, before)
+                deleted += n
+                if n < store.PRUNE_BATCH:
+                    break
+        except Exception as exc:  # noqa: BLE001 - the next hour tries again
+            self._drop_connection()
+            log.warning("outbox_prune_failed", error=f"{type(exc).__name__}: {exc}"[:300])
+        if deleted:
+            log.info("outbox_pruned", deleted=deleted)
 
     def _heartbeat(self) -> None:
         """Every third of the lease, extend the leases of the rows in flight: an agency call

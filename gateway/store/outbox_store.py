@@ -129,6 +129,19 @@ def renew_leases(conn: Connection, worker_id: str, lease_s: float, now: datetime
                                  "until": now + timedelta(seconds=lease_s)}).rowcount
 
 
+PRUNE_BATCH = 5000
+
+
+def prune_delivered(conn: Connection, done_before: datetime, batch: int = PRUNE_BATCH) -> int:
+    """Delete up to `batch` rows delivered before done_before (the caller repeats while it
+    gets a full batch): the table and its lease query stay small however many claims went
+    through. Pending, failed and dead rows stay."""
+    ids = select(outbox.c.id).where(outbox.c.state == DONE,
+                                    outbox.c.completed_at < done_before).limit(batch)
+    return conn.execute(outbox.delete().where(
+        outbox.c.id.in_(ids.scalar_subquery()))).rowcount
+
+
 def _owned(row_id: int, worker_id: str):
     # A worker records a result only while the row is still its own: if its lease ran
     # out and another worker took the row, that worker's result counts.

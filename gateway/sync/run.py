@@ -23,6 +23,21 @@ class Progress(Protocol):
     def advance(self, n: int) -> None: ...
 
 
+def _prune(gw: Any) -> None:
+    from datetime import timedelta
+
+    from .store import prune_applied_changes
+
+    before = gw.clock() - timedelta(days=gw.settings.keep_delivered_days)
+    try:
+        pruned = prune_applied_changes(gw.engine, before)
+    except DBAPIError as exc:  # the run's work is done; pruning waits for the next
+        log.warning("sync_prune_failed", error=error_reason(exc))
+        return
+    if pruned:
+        log.info("sync_pruned_applied_change_keys", deleted=pruned)
+
+
 def run_sync(gw: Any, agencies: AgencyRoutes, *,
              correlation_id: str, full: bool = False, concurrency: int = 8,
              max_rps: float = 0.0, accounting: str = "auto", restart: bool = False,
@@ -58,6 +73,8 @@ def run_sync(gw: Any, agencies: AgencyRoutes, *,
         report.aborted = str(exc)
     except DBAPIError as exc:
         report.aborted = f"database error at {safe_url(gw.engine)}: {error_reason(exc)}"
+    if not report.aborted:
+        _prune(gw)
     report.finish(calls.count)
     summary = report.as_dict()
     log.info("sync_finished", **{k: summary[k] for k in (

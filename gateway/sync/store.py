@@ -16,7 +16,8 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 
 from gateway.domain.lifecycle import ClaimState, is_open
-from gateway.store.tables import claims, sync_checkpoints, unmatched_agency_changes
+from gateway.store.tables import (applied_agency_changes, claims, sync_checkpoints,
+                                  unmatched_agency_changes)
 
 OPEN_STATES = tuple(s.value for s in ClaimState if is_open(s))
 
@@ -127,3 +128,11 @@ def unmatched_counts(engine: Engine) -> dict[str, int]:
         return dict(conn.execute(
             select(unmatched_agency_changes.c.agency_account, func.count())
             .group_by(unmatched_agency_changes.c.agency_account)).all())
+
+
+def prune_applied_changes(engine: Engine, applied_before: datetime) -> int:
+    """Forget the keys of agency changes applied before applied_before: an agency delivers a
+    batch again only until it is committed, so old keys dedupe nothing any more."""
+    with engine.begin() as conn:
+        return conn.execute(applied_agency_changes.delete().where(
+            applied_agency_changes.c.applied_at < applied_before)).rowcount

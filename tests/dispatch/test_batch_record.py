@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import select
+
 from gateway.dispatch import RetryPolicy
 from gateway.dispatch.delivery import DELIVERED, Outcome
 from gateway.dispatch.record import record_batch
@@ -87,3 +89,39 @@ def test_other_changes_to_a_batch_claim_are_written_in_full(gateway, shop):
     assert (second.state, second.agency_file_number, second.version) == (
         ClaimState.SUBMITTED, "F-2", 2)
     assert second.court.dunning_order_issued_on == issued
+
+
+def test_delivered_rows_and_old_change_keys_are_pruned_after_the_retention(gateway, shop):
+    """Bounded growth: what is delivered and older than GATEWAY_KEEP_DELIVERED_DAYS goes;
+    pending, failed and dead rows, and younger ones, stay."""
+    from datetime import timedelta
+
+    from sqlalchemy import insert, update
+
+    from gateway.store import tables
+    from gateway.sync.store import prune_applied_changes
+
+    submit(gateway, 5)
+    at = now()
+    old = at - timedelta(days=31)
+    ids = [r.id for r in outbox_rows(gateway)]
+    with gateway.engine.begin() as conn:
+        conn.execute(update(tables.outbox).where(tables.outbox.c.id.in_(ids[:2]))
+                     .values(state="done", completed_at=old))
+        conn.execute(update(tables.outbox).where(tables.outbox.c.id == ids[2])
+                     .values(state="done", completed_at=at))
+        conn.execute(update(tables.outbox).where(tables.outbox.c.id == ids[3])
+                     .values(state="dead", completed_at=old))
+        conn.execute(insert(tables.applied_agency_changes), [
+            dict(agency_account="a", change_key="old", applied_at=old),
+            dict(agency_account="a", change_key="new", applied_at=at)])
+    with gateway.engine.begin() as conn:
+        assert outbox_store.prune_delivered(conn, at - timedelta(days=30), batch=1) == 1
+        assert outbox_store.prune_delivered(conn, at - timedelta(days=30)) == 1
+        assert outbox_store.prune_delivered(conn, at - timedelta(days=30)) == 0
+    assert [(r.id, r.state) for r in outbox_rows(gateway)] == [
+        (ids[2], "done"), (ids[3], "dead"), (ids[4], "pending")]
+    assert prune_applied_changes(gateway.engine, at - timedelta(days=30)) == 1
+    with gateway.engine.connect() as conn:
+        assert conn.execute(select(tables.applied_agency_changes.c.change_key)).scalars()\
+            .all() == ["new"]
