@@ -31,7 +31,8 @@ from gateway.store.repositories import (SqlAgencyRepository, SqlClaimRepository,
                                         SqlShopRepository)
 from gateway.store.unit_of_work import KeptConnectionUnitOfWork
 
-from .delivery import AUTH_FAILED, TRANSIENT, Outcome, deliver, describe
+from .breaker import CircuitBreaker
+from .delivery import AUTH_FAILED, TRANSIENT, UNDELIVERABLE, Outcome, deliver, describe
 from .metrics import DELIVERIES, DELIVERY_SECONDS, register_outbox_metrics
 from .record import RetryPolicy, record_batch
 
@@ -57,7 +58,8 @@ class Dispatcher:
                  concurrency: int | None = None, lease_s: float | None = None,
                  policy: RetryPolicy | None = None, poll_s: float = 0.25,
                  initial_status: bool = False, credentials_ttl_s: float = 10.0,
-                 worker_id: str | None = None, clock: Clock | None = None):
+                 worker_id: str | None = None, clock: Clock | None = None,
+                 breaker_threshold: int = 5, breaker_open_s: float = 30.0):
         settings = gw.settings
         self.gw = gw
         # Leases, backoff and event times: the gateway's clock, like every other writer's.
@@ -82,6 +84,9 @@ class Dispatcher:
         self._conn = None  # the loop thread's kept connection (lease, renew and record)
         self._renew_at = 0.0
         self._prune_at = 0.0
+        self._breaker_args = (breaker_threshold, breaker_open_s)
+        self._breakers: dict[int, CircuitBreaker] = {}  # per adapter, i.e. per connection
+        self._breakers_lock = threading.Lock()
         self.delivered = 0  # rows recorded (any outcome), for benchmarks and tests
 
     # -- control -----------------------------------------------------------------
@@ -256,9 +261,16 @@ class Dispatcher:
         if isinstance(route, Exception):
             raise route
         agency, creds = route
+        breaker = self._breaker(agency)
+        if not breaker.allow():
+            return Outcome(row, TRANSIENT, f"CircuitOpen: {breaker.threshold} calls to agency "
+                                           f"{agency.name} failed in a row; no calls to it for "
+                                           f"{breaker.open_s:g} s")
         # Claim and route were read with the lease, whose transaction is committed:
         # nothing is held open during the agency call.
         outcome = deliver(agency, row, claim, creds, initial_status=self.initial_status)
+        if outcome.kind != UNDELIVERABLE:  # no call was made for those
+            breaker.record(failed=outcome.kind == TRANSIENT)
         outcome.claim = claim
         return outcome
 
@@ -279,6 +291,13 @@ class Dispatcher:
                 conn.close()
             except Exception:  # noqa: BLE001
                 pass
+
+    def _breaker(self, agency) -> CircuitBreaker:
+        with self._breakers_lock:
+            found = self._breakers.get(id(agency))
+            if found is None:
+                found = self._breakers[id(agency)] = CircuitBreaker(*self._breaker_args)
+            return found
 
     def _route_or_error(self, uow, claim):
         """The claim's route, or the error that stands for it; a lookup that breaks fails

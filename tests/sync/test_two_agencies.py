@@ -89,3 +89,24 @@ def test_an_agency_that_is_down_does_not_hold_back_the_other(gateway, sim, rest_
     assert len(rest_rows) == 5 and all(r.state == "pending" and r.attempts >= 1
                                        for r in rest_rows)
     assert all("AgencyTransient" in r.last_error for r in rest_rows)
+
+
+def test_a_slow_agency_holds_back_only_its_own_rows(gateway, sim, rest_sim, two_agencies):
+    # Every REST call times out (2 s); the circuit opens after 5 of them, the REST rows go
+    # to backoff without calls, and the pool's threads deliver the SOAP claims.
+    rest_sim.app.latency_s = 5.0
+    for n in range(20):
+        uc.submit_claim(gateway.uow, "shop-rest", content(f"RE-{n}"), now=NOW)
+    for n in range(5):
+        uc.submit_claim(gateway.uow, "shop-soap", content(f"RE-{n}"), now=NOW)
+    started = time.monotonic()
+    with Running(worker(gateway, two_agencies, 2)):
+        wait_for(lambda: done(gateway, "shop-soap") == 5, 15.0, "the SOAP agency's claims")
+        elapsed = time.monotonic() - started
+        circuit = wait_for(lambda: [r for r in outbox_rows(gateway)
+                                    if (r.last_error or "").startswith("CircuitOpen")], 5.0,
+                           "rows answered by the open circuit")
+    rest_sim.app.latency_s = 0.0
+    # Without the breaker: 20 calls of 2 s on 2 threads before the first SOAP claim.
+    assert elapsed < 12.0
+    assert circuit and done(gateway, "shop-rest") == 0
