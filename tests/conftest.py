@@ -41,6 +41,12 @@ def pytest_report_header(config):
 def pytest_configure(config):
     # A moved-clock run whose clock did not move (sitecustomize not on PYTHONPATH, or
     # shadowed by another one) would pass on the real date and prove nothing.
+    relative = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+                if "moved_clock" in p and not os.path.isabs(p)]
+    if MOVED_CLOCK and relative:
+        raise pytest.UsageError(f"put tests/moved_clock on PYTHONPATH as an absolute path, not "
+                                f"{relative[0]!r}: processes the tests start in another "
+                                "working directory would run on the real clock")
     if MOVED_CLOCK and datetime.now(timezone.utc).date() < date.fromisoformat(MOVED_CLOCK[:10]):
         raise pytest.UsageError(f"GATEWAY_TEST_CLOCK={MOVED_CLOCK} is set but the clock reads "
                                 f"{datetime.now(timezone.utc):%Y-%m-%d}: put tests/moved_clock "

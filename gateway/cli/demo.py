@@ -89,6 +89,12 @@ def _summary(result) -> None:
             click.echo(f"  served {d.dunningOrderServedOn}, objection period ends "
                        f"{d.objectionPeriodEndsOn}, enforcement order no later than "
                        f"{d.enforcementOrderDeadline}")
+    if result.other_agencies:
+        click.echo("one claim id from three shops: two storefronts on one agency account (SOAP), "
+                   "one shop on the REST agency:")
+        for shop, account, reference, number, state in result.other_agencies:
+            click.echo(f"  {shop:<16} account {account:<13} reference {reference:<22} "
+                       f"file {number}  {state}")
     if result.ok:
         click.echo("\nthe flow behaved as expected.")
     else:

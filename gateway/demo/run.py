@@ -27,6 +27,7 @@ from gateway import app as gateway_app
 from gateway.config import Settings, load
 from gateway.domain.lifecycle import ClaimState
 from gateway.domain.model import CourtDunningInstruction
+from gateway.service import claims as uc
 
 from gateway.sync.periodic import PeriodicSync
 
@@ -34,6 +35,11 @@ from .data import DemoClaim, demo_claims
 
 SHOP_ID = "demo-shop"
 SHOP_PASSWORD = "demo-shop-password-2026"
+# A second storefront of the same merchant on the same agency account, and a shop whose
+# claims go to the agency's REST API: one facade, one worker, one sync for all three.
+SISTER_SHOP = "demo-shop-at"
+REST_SHOP = "demo-shop-rest"
+SHARED_CLAIM = "RE-SHARED-0001"  # submitted by both storefronts: two claims at the agency
 STAFF = "Frau Schmidt (Buchhaltung)"
 SUCCESS_STAGES = {ClaimState.DUNNING_ORDER_SERVED, ClaimState.OBJECTION_RAISED,
                   ClaimState.ENFORCEMENT_ORDER_REQUESTED, ClaimState.ENFORCEMENT_ORDER_ISSUED,
@@ -51,6 +57,9 @@ class DemoResult:
     court_view: Any = None
     cancelled_claim: str | None = None
     paid_claim: str | None = None
+    # (shop, agency account, agency reference, file number, state) of the shared-account
+    # and REST claims
+    other_agencies: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     duration_s: float = 0.0
 
     def expect(self, condition: bool, problem: str) -> None:
@@ -75,8 +84,10 @@ class Parts:
         self._stops: list[Callable[[], None]] = []
 
     def start(self) -> None:
-        from gateway.agencies.simulator import start_simulator
+        from gateway.agencies.simulator import start_rest_simulator, start_simulator
         from gateway.agencies.simulator.core import DEFAULT_CLIENTS
+        from gateway.agencies.simulator.rest_server import DEFAULT_REST_CLIENTS, DEFAULT_REST_UUID
+        from gateway.service.agency_accounts import add_account, add_connection
         from gateway.cli.serve import make_server
         from gateway.dispatch import start_in_process
         from gateway.service.shops import add_shop
@@ -93,11 +104,23 @@ class Parts:
         engine.dispose()
         self.simulator = start_simulator(seed=self.seed, speed=self.speed)
         self._stops.append(self.simulator.stop)
+        self.rest_simulator = start_rest_simulator(seed=self.seed, speed=self.speed)
+        self._stops.append(self.rest_simulator.stop)
         self.gw = gateway_app.build(self.settings)
         self._stops.append(self.gw.close)
         client_id, client_key = next(iter(DEFAULT_CLIENTS.items()))
-        add_shop(self.gw.uow, SHOP_ID, password=SHOP_PASSWORD, seat="BY",
-                 agency_client_id=str(client_id), agency_client_key=client_key,
+        shop = add_shop(self.gw.uow, SHOP_ID, password=SHOP_PASSWORD, seat="BY",
+                        agency_client_id=str(client_id), agency_client_key=client_key,
+                        now=self.gw.clock()).shop
+        add_shop(self.gw.uow, SISTER_SHOP, password=SHOP_PASSWORD, seat="BY",
+                 account=shop.agency_account, now=self.gw.clock())
+        rest_client = DEFAULT_REST_CLIENTS[DEFAULT_REST_UUID]
+        add_connection(self.gw.uow, "demo-rest", "mediafinanz-rest",
+                       tuple(gateway_app.ADAPTER_KINDS), endpoint_url=self.rest_simulator.url,
+                       sandbox=True, now=self.gw.clock())
+        add_account(self.gw.uow, "demo-rest", "demo-rest", DEFAULT_REST_UUID,
+                    rest_client.password, user_name=rest_client.user, now=self.gw.clock())
+        add_shop(self.gw.uow, REST_SHOP, password=SHOP_PASSWORD, seat="BY", account="demo-rest",
                  now=self.gw.clock())
         server = make_server(build_wsgi_app(self.gw), self.settings, "127.0.0.1", port)
         threading.Thread(target=server.run, name="demo-facade", daemon=True).start()
@@ -121,9 +144,9 @@ class Parts:
 class Shop:
     """The scripted shop backend: a zeep client of the facade's published WSDL."""
 
-    def __init__(self, base_url: str):
+    def __init__(self, base_url: str, shop_id: str = SHOP_ID):
         session = requests.Session()
-        session.auth = (SHOP_ID, SHOP_PASSWORD)
+        session.auth = (shop_id, SHOP_PASSWORD)
         transport = Transport(session=session, timeout=10, operation_timeout=10)
         self.client = zeep.Client(f"{base_url}/soap/shop?wsdl", transport=transport,
                                   settings=zeep.Settings(forbid_dtd=True, forbid_external=True))
@@ -168,7 +191,8 @@ def _script(parts: Parts, result: DemoResult, count: int, deadline: float, rende
         with parts.gw.read_uow() as uow:
             ids = list(uow.claims.iter_ids(shop_id=SHOP_ID))
             found = uow.claims.get_many(ids)  # one query, twice a second
-            return [found[i] for i in ids]
+            # The scripted claims; the shared-account claim is followed on its own below.
+            return [found[i] for i in ids if found[i].shop_claim_id in expected]
 
     def show(phase: str) -> list:
         current = rows()
@@ -180,6 +204,15 @@ def _script(parts: Parts, result: DemoResult, count: int, deadline: float, rende
         refusal = shop.submit(claim)
         if refusal:
             result.gateway_refusals.append((claim.shop_claim_id, refusal))
+    # The same claim id from the merchant's second storefront (same agency account), and a
+    # claim of the shop on the REST agency.
+    shared = next(c for c in demo if c.expect == "accepted")
+    others = [(SHOP_ID, shop), (SISTER_SHOP, Shop(parts.base_url, SISTER_SHOP)),
+              (REST_SHOP, Shop(parts.base_url, REST_SHOP))]
+    for _, client in others:
+        claim = DemoClaim(SHARED_CLAIM, dict(shared.claim, shopClaimId=SHARED_CLAIM), "accepted")
+        refusal = client.submit(claim)
+        result.expect(refusal is None, f"{SHARED_CLAIM}: refused ({refusal})")
     show("submitted over SOAP")
 
     _wait(lambda: all(c.agency_file_number for c in rows()
@@ -220,6 +253,17 @@ def _script(parts: Parts, result: DemoResult, count: int, deadline: float, rende
             current[c].state is ClaimState.REJECTED
             for c, d in expected.items() if d.expect == "agency_rejects")
     _wait(settled, deadline, lambda: show("waiting for the last changes"))
+    def other_agencies_done():
+        found = []
+        for shop_id, _ in others:
+            claim = uc.get_claim(parts.gw.read_uow, shop_id, SHARED_CLAIM)
+            if claim.state in (ClaimState.RECEIVED, ClaimState.SUBMITTED):
+                return None  # not handed over, or its first status not synced yet
+            found.append((shop_id, claim.agency_account, claim.agency_reference,
+                          claim.agency_file_number, claim.state.value))
+        return found
+    result.other_agencies = _wait(other_agencies_done, deadline,
+                                  lambda: show("the other storefront and the REST agency")) or []
     final = show("done")
     _check(parts, result, final, expected)
 
@@ -236,6 +280,11 @@ def _wait(condition: Callable[[], Any], deadline: float, tick: Callable[[], Any]
 
 def _check(parts: Parts, result: DemoResult, final: list, expected: dict[str, DemoClaim]) -> None:
     by_id = {c.shop_claim_id: c for c in final}
+    shops = {shop for shop, *_ in result.other_agencies}
+    numbers = {number for *_, number, _state in result.other_agencies}
+    result.expect(shops == {SHOP_ID, SISTER_SHOP, REST_SHOP} and len(numbers) == 3,
+                  f"{SHARED_CLAIM}: expected three claims at the agencies, one per shop, each "
+                  f"moved on by the sync; got {result.other_agencies}")
     for shop_claim_id, demo in expected.items():
         claim = by_id.get(shop_claim_id)
         if demo.expect == "invalid":
