@@ -135,11 +135,11 @@ def all_done(gw, total: int) -> bool:
 
 
 def worker_process(db_url: str, agency_url: str, *, concurrency: int = 8, lease_s: float = 2.0,
-                   log_path=None) -> subprocess.Popen:
+                   log_path=None, agency_timeout_s: float = 2.0) -> subprocess.Popen:
     """`gateway worker` as a real process (for SIGKILL)."""
     env = {**os.environ, "GATEWAY_DATABASE_URL": db_url, "GATEWAY_AGENCY_URL": agency_url,
            "GATEWAY_OUTBOX_LEASE_S": str(lease_s), "GATEWAY_LOG_FORMAT": "json",
-           "GATEWAY_AGENCY_TIMEOUT_S": "2"}
+           "GATEWAY_AGENCY_TIMEOUT_S": str(agency_timeout_s)}
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL
     return subprocess.Popen([sys.executable, "-m", "gateway", "worker", "--concurrency",
                              str(concurrency)], env=env, stdout=out, stderr=out)

@@ -132,3 +132,36 @@ def test_agency_outage_of_30_seconds_ends_delivered_and_nothing_dead(gateway, sh
         agencies.close()
     assert states(gateway) == {"done": 50}
     assert_exactly_once(gateway, sim, first + during)
+
+
+def test_a_killed_workers_rows_are_taken_over_within_one_short_lease(gateway, shop, fresh_sim,
+                                                                     agencies, db_url):
+    """The heartbeat keeps a live worker's rows however long its calls take; once it is
+    killed, its rows (and on SQLite its single-worker lock) come free one lease later."""
+    from sqlalchemy import func, select
+
+    from gateway.store.tables import outbox
+
+    lease = 3.0
+    invoices = submit(gateway, 8)
+    fresh_sim.inject("slow", "newClaim", count=8, delay_s=60)  # stored, never answered in time
+    proc = worker_process(db_url, fresh_sim.url, concurrency=8, lease_s=lease,
+                          agency_timeout_s=60)
+
+    def leased() -> int:
+        with gateway.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(outbox)
+                                .where(outbox.c.leased_by.is_not(None))).scalar_one()
+    try:
+        wait_for(lambda: leased() == 8, 30.0, "the worker holding every row")
+        time.sleep(lease * 1.5)  # past one lease: the heartbeat keeps them
+        assert leased() == 8 and states(gateway) == {"pending": 8}
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    killed_at = time.monotonic()
+    with Running(dispatcher(gateway, agencies, lease_s=lease)):
+        wait_for(lambda: all_done(gateway, 8), lease + 15.0, "the rows taken over")
+        took = time.monotonic() - killed_at
+    assert took < lease + 3.0, f"took {took:.1f} s"
+    assert_exactly_once(gateway, fresh_sim, invoices)
