@@ -111,7 +111,10 @@ class AgencyRegistry:
                 if factory is None:
                     raise MissingAgencyAccount(f"connection {connection.name!r} has an unknown "
                                                f"adapter kind {connection.kind!r}")
-                url = connection.endpoint_url or self.settings.agency_url or self.default_url
+                url = connection.endpoint_url
+                if not url and connection.kind == "mediafinanz-soap":
+                    # GATEWAY_AGENCY_URL and the in-process simulator speak SOAP only.
+                    url = self.settings.agency_url or self.default_url
                 if not url:
                     raise MissingAgencyAccount(
                         f"connection {connection.name!r} has no endpoint: set one with "

@@ -1,17 +1,24 @@
 """Full status sync throughput and memory against the simulator (not a timed test).
 
 Seeds N open claims (IN_COLLECTION, with file numbers) straight into a fresh
-database schema with SQL and registers the same claims in an in-process simulator
-(its core API, AgencySimulator.new_claim), then runs `gateway sync --full` in a
-subprocess and reads that process's own CPU time and peak RSS (os.wait4 in a helper). 2 % of
-the claims have a new status at the agency (part payment), so the write path and
-the accounting call are in the figures too.
+database schema with SQL and registers the same claims, under their agency reference, in
+an in-process simulator (its core API, AgencySimulator.new_claim), then runs
+`gateway sync --full` in a subprocess and reads that process's own CPU time and peak RSS
+(os.wait4 in a helper). 2 % of the claims have a new status at the agency (part payment),
+so the write path and the accounting call are in the figures too.
+
+--agency picks the simulated agency: soap (default), rest, or both (a shop on each, the
+claims split evenly, one sync run serving both). The REST agency has no changes feed, so
+the nightly `gateway sync` polls each of its open claims just as --full does: the figure
+is that of both runs.
 
 Runs two sizes, N/10 and N, for the memory ratio (claims are streamed, so the peak
 must not grow with N). The limit is concurrency / latency: every claim costs one
-agency round trip when nothing changed.
+agency round trip when nothing changed. The sync has one pool of `concurrency` threads
+for all accounts, so with both agencies the limit is the same (see bench_agencies.py).
 
     python scripts/bench_sync.py [--claims 100000] [--latency-ms 100] [--concurrency 32]
+        [--agency soap|rest|both]
         [--postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/test | --sqlite]
 """
 from __future__ import annotations
@@ -33,44 +40,51 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 
-from gateway.agencies.simulator import start_simulator  # noqa: E402
-from gateway.service.shops import add_shop  # noqa: E402
+from gateway.domain.agency import agency_reference  # noqa: E402
 from gateway.store import schema, tables  # noqa: E402
 from gateway.store.database import make_engine  # noqa: E402
 from gateway.store.unit_of_work import SqlUnitOfWork  # noqa: E402
 from tests.factories import content, wall_today  # noqa: E402
+from bench_agencies import (AGENCY_MODES, add_bench_shops, limit_of,  # noqa: E402
+                            start_in_process, stop_all)
 
-CLIENT_ID, CLIENT_KEY = 1001, "bench-client-key"
 CHANGED_SHARE = 50  # every 50th claim has news at the agency: 2 %
 CHUNK = 5000
 
 
-def seed(engine, sim, count: int) -> None:
-    """The simulator learns each claim first (it picks the file number), then the database."""
+def seed(engine, sims: dict, count: int) -> None:
+    """Claim i goes to shop i % (number of agencies). Its simulator learns it first, under
+    its agency reference (it picks the file number), then the database."""
     from functools import partial
-    add_shop(partial(SqlUnitOfWork, engine), "bench-shop", password="correct horse battery",
-             agency_client_id=str(CLIENT_ID), agency_client_key=CLIENT_KEY)
+    shops = add_bench_shops(partial(SqlUnitOfWork, engine),
+                            {api: sim.url for api, sim in sims.items()})
+    owner = [shops[i % len(shops)] for i in range(count)]
     template = content("BENCH", today=wall_today())
     now = datetime.now(timezone.utc)
-    numbers = []
-    for i in range(count):
-        number, errors = sim.simulator.new_claim(CLIENT_ID, replace(template,
-                                                                    shop_claim_id=f"B-{i:07d}"))
+    numbers, references = [], []
+    for i, shop in enumerate(owner):
+        reference = agency_reference(shop.reference_prefix, f"B-{i:07d}")
+        number, errors = sims[shop.api].simulator.new_claim(
+            shop.core_client_id, replace(template, shop_claim_id=reference), reference)
         assert not errors, errors
         numbers.append(number)
-    sim.advance(2)  # every claim has had its first letter: 10203, IN_COLLECTION
-    for i in range(0, count, CHANGED_SHARE):
-        sim.force_status(numbers[i], 10208)  # part paid: state change + accounting
+        references.append(reference)
+    for sim in sims.values():
+        sim.advance(2)  # every claim has had its first letter: 10203, IN_COLLECTION
+    # Every 50th claim of each agency's is part paid: state change + accounting.
+    for i in range(0, count, CHANGED_SHARE * len(shops)):
+        for j in range(i, min(i + len(shops), count)):
+            sims[owner[j].api].force_status(numbers[j], 10208)
     c, d = template, template.debtor
     for start in range(0, count, CHUNK):
         rows = [dict(
-            shop_id="bench-shop", shop_claim_id=f"B-{i:07d}", claim_type=c.claim_type.value,
+            shop_id=owner[i].shop_id, shop_claim_id=f"B-{i:07d}", claim_type=c.claim_type.value,
             reason=c.reason, principal=c.principal, dunning_fees=c.dunning_fees,
             currency=c.currency, date_of_origin=c.date_of_origin, due_date=c.due_date,
             date_of_last_reminder=c.date_of_last_reminder, note=c.note,
             counter_performance_rendered=c.counter_performance_rendered,
-            content_hash=f"bench-{i}", state="IN_COLLECTION", agency_account=f"client-{CLIENT_ID}",
-            agency_reference=f"B-{i:07d}",
+            content_hash=f"bench-{i}", state="IN_COLLECTION",
+            agency_account=owner[i].account, agency_reference=references[i],
             agency_file_number=numbers[i], agency_status_code=10203,
             total_debts=c.principal + c.dunning_fees, outstanding=c.principal + c.dunning_fees,
             rejection_reasons=[], payouts=[], created_at=now, updated_at=now, version=1)
@@ -100,10 +114,13 @@ print(json.dumps({"code": os.waitstatus_to_exitcode(status), "cpu_s": ru.ru_utim
 """
 
 
-def run_sync(db_url: str, sim, concurrency: int, report: Path) -> dict:
-    env = {**os.environ, "GATEWAY_DATABASE_URL": db_url, "GATEWAY_AGENCY_URL": sim.url,
-           "GATEWAY_AGENCY_APPLICATION_KEY": sim.application_key, "GATEWAY_LOG_LEVEL": "warning",
-           "GATEWAY_LOG_FORMAT": "json", "GATEWAY_AGENCY_TIMEOUT_S": "30",
+def run_sync(db_url: str, sims: dict, concurrency: int, report: Path) -> dict:
+    # The endpoints are the connections' own (seed()); SOAP also needs the licence's key.
+    soap_key = {"GATEWAY_AGENCY_APPLICATION_KEY": sims["soap"].application_key} \
+        if "soap" in sims else {}
+    env = {**os.environ, **soap_key, "GATEWAY_DATABASE_URL": db_url,
+           "GATEWAY_LOG_LEVEL": "warning", "GATEWAY_LOG_FORMAT": "json",
+           "GATEWAY_AGENCY_TIMEOUT_S": "30",
            # glibc gives each busy thread its own malloc arena: with 32 threads the RSS
            # then grows with time, not with claims. Two arenas, as in the systemd unit.
            "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2")}
@@ -160,18 +177,22 @@ class Database:
 def measure(size: int, args) -> dict:
     # As many server threads as calls in flight (and a few spare): more only fight
     # over the simulator's GIL, which is the bench's real ceiling on 2 cores.
-    sim = start_simulator(latency_ms=args.latency_ms, clients={CLIENT_ID: CLIENT_KEY},
-                          threads=args.concurrency + 8)
-    db = Database(None if args.sqlite else args.postgres_url)
+    sims = start_in_process(args.agency, args.latency_ms, args.concurrency + 8)
     try:
-        t0 = time.monotonic()
-        seed(db.engine, sim, size)
-        print(f"  seeded {size} claims in {time.monotonic() - t0:.1f} s", flush=True)
-        with tempfile.TemporaryDirectory() as tmp:
-            result = run_sync(db.url, sim, args.concurrency, Path(tmp) / "report.json")
+        db = Database(None if args.sqlite else args.postgres_url)
+        try:
+            t0 = time.monotonic()
+            seed(db.engine, sims, size)
+            print(f"  seeded {size} claims in {time.monotonic() - t0:.1f} s", flush=True)
+            with tempfile.TemporaryDirectory() as tmp:
+                result = run_sync(db.url, sims, args.concurrency, Path(tmp) / "report.json")
+            # Seeding went to the cores, not the fronts: the fronts counted the sync's calls.
+            result["calls_by_agency"] = {api: sum(sim.stats()["calls"].values())
+                                         for api, sim in sims.items()}
+        finally:
+            db.drop()
     finally:
-        db.drop()
-        sim.stop()
+        stop_all(sims)
     if result["checked"] != size:
         raise SystemExit(f"the sync checked {result['checked']} of {size} claims")
     return result
@@ -183,6 +204,8 @@ def main() -> None:
                         help="the large size; N/10 is measured too for the memory ratio")
     parser.add_argument("--latency-ms", type=float, default=100.0)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--agency", choices=AGENCY_MODES, default="soap",
+                        help="simulated agency: SOAP, REST, or both (claims split evenly)")
     parser.add_argument("--postgres-url", default=os.environ.get(
         "GATEWAY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--sqlite", action="store_true", help="use a SQLite file instead")
@@ -192,16 +215,18 @@ def main() -> None:
     # The in-process simulator's threads hand the GIL over less often: less switching
     # overhead per request (the 100 ms latency dwarfs a 5 ms switch interval).
     sys.setswitchinterval(args.switch_interval)
-    limit = args.concurrency / (args.latency_ms / 1000.0)
+    limit, how = limit_of(args.concurrency, args.latency_ms / 1000.0, args.agency)
     results = {}
     for size in (max(1, args.claims // 10), args.claims):
-        print(f"full sync of {size} open claims, latency {args.latency_ms:g} ms, "
-              f"concurrency {args.concurrency}, {'SQLite' if args.sqlite else 'PostgreSQL'}",
-              flush=True)
+        print(f"full sync of {size} open claims, agency {args.agency}, latency "
+              f"{args.latency_ms:g} ms, concurrency {args.concurrency}, "
+              f"{'SQLite' if args.sqlite else 'PostgreSQL'}", flush=True)
         r = results[size] = measure(size, args)
         rate = r["checked"] / r["sync_duration_s"]
-        print(f"  claims/s {rate:.1f}  limit {limit:.0f}/s  ratio {rate / limit:.2f} "
-              f"(target >= 0.80)  changed {r['changed']}  agency calls {r['agency_calls']}")
+        by_agency = ", ".join(f"{api} {n}" for api, n in r["calls_by_agency"].items())
+        print(f"  agency {args.agency}: claims/s {rate:.1f}  limit {limit:.0f}/s  ratio "
+              f"{rate / limit:.2f} (target >= 0.80)  changed {r['changed']}  agency calls "
+              f"{r['agency_calls']} ({by_agency})  (limit: {how})")
         print(f"  CPU s/claim: sync {r['cpu_s'] / size * 1000:.2f} ms, simulator "
               f"{r['simulator_cpu_s'] / size * 1000:.2f} ms  peak RSS {r['peak_rss_mb']:.1f} MB  "
               f"(process wall {r['wall_s']:.1f} s)", flush=True)

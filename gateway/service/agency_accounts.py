@@ -39,6 +39,9 @@ def add_connection(uow_factory: UnitOfWorkFactory, name: str, kind: str,
                    sandbox: bool = False, now: datetime | None = None) -> AgencyConnection:
     if kind not in known_kinds:
         raise DomainError(f"unknown adapter kind {kind!r}; known: {', '.join(known_kinds)}")
+    if kind != DEFAULT_KIND and not endpoint_url:
+        # GATEWAY_AGENCY_URL (and the in-process simulator) speak the default kind only.
+        raise DomainError(f"a {kind} connection needs its endpoint URL (--url)")
     connection = AgencyConnection(_checked_name("connection", name), kind,
                                   _checked_url(endpoint_url), sandbox, now or utc_now())
     with uow_factory() as uow:
