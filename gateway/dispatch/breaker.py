@@ -13,7 +13,7 @@ from typing import Callable
 
 
 class CircuitBreaker:
-    def __init__(self, threshold: int = 5, open_s: float = 30.0,
+    def __init__(self, threshold: int = 5, open_s: float = 10.0,
                  clock: Callable[[], float] = time.monotonic):
         self.threshold = threshold
         self.open_s = open_s

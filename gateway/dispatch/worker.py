@@ -59,7 +59,7 @@ class Dispatcher:
                  policy: RetryPolicy | None = None, poll_s: float = 0.25,
                  initial_status: bool = False, credentials_ttl_s: float = 10.0,
                  worker_id: str | None = None, clock: Clock | None = None,
-                 breaker_threshold: int = 5, breaker_open_s: float = 30.0):
+                 breaker_threshold: int = 5, breaker_open_s: float = 10.0):
         settings = gw.settings
         self.gw = gw
         # Leases, backoff and event times: the gateway's clock, like every other writer's.

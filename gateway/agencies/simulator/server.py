@@ -191,7 +191,10 @@ class SimulatorHandle:
 
         # Closed from inside the loop (a trigger thunk): the loop then sees its map empty
         # and ends at once, instead of sitting out its select() timeout on closed sockets.
-        self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
+        try:
+            self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
+        except OSError:  # the loop closed its map already (its trigger with it)
+            pass
         self._thread.join(timeout_s)
         if self._thread.is_alive():
             wasyncore.close_all(self._server._map)
