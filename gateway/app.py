@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from .config import Settings
 from .domain.agency import AgencyConnection
+from .service.agency_accounts import DEFAULT_KIND
 from .service.agency_port import AgencyAuthFailed, AgencyCredentials, AgencyPort
 from .service.claims import Clock, utc_now
 from .service.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -74,7 +75,7 @@ def _mediafinanz_rest(connection: AgencyConnection, url: str, settings: Settings
 # Adapter kind -> factory(connection, endpoint URL, settings). The one table that names the
 # agencies: a new adapter is a folder under gateway/agencies/, a mapping, and a line here.
 ADAPTER_KINDS: dict[str, Callable[[AgencyConnection, str, Settings], AgencyPort]] = {
-    "mediafinanz-soap": _mediafinanz_soap,
+    DEFAULT_KIND: _mediafinanz_soap,
     "mediafinanz-rest": _mediafinanz_rest,
 }
 
@@ -112,7 +113,7 @@ class AgencyRegistry:
                     raise MissingAgencyAccount(f"connection {connection.name!r} has an unknown "
                                                f"adapter kind {connection.kind!r}")
                 url = connection.endpoint_url
-                if not url and connection.kind == "mediafinanz-soap":
+                if not url and connection.kind == DEFAULT_KIND:
                     # GATEWAY_AGENCY_URL and the in-process simulator speak SOAP only.
                     url = self.settings.agency_url or self.default_url
                 if not url:
@@ -175,3 +176,13 @@ def give_sandbox_accounts(gw: Gateway) -> list[tuple[str, str]]:
     with gw.read_uow() as uow:
         waiting = [s.id for s in uow.shops.list() if not s.agency_account]
     return [(shop_id, give_sandbox_account(gw, shop_id)) for shop_id in waiting]
+
+
+def register_database_gauges(gw: Gateway) -> None:
+    """Outbox and sync gauges for /metrics, read from the database at scrape time: right in
+    every process that serves metrics, also when the workers and the sync run elsewhere."""
+    from .dispatch import register_outbox_metrics
+    from .sync.metrics import register_sync_metrics
+
+    register_outbox_metrics(gw.engine, clock=gw.clock)
+    register_sync_metrics(gw.engine)

@@ -12,7 +12,7 @@ from gateway import app
 from gateway.service import agency_accounts as service
 from gateway.service.agency_port import AgencyAuthFailed, AgencyError
 
-from .base import cli, fail, settings_of
+from .base import cli, echo_changed, fail, settings_of
 
 
 def _kinds() -> tuple[str, ...]:
@@ -51,8 +51,7 @@ def set_connection(ctx, name, kind, endpoint_url, sandbox) -> None:
     with app.build(settings_of(ctx)) as gw:
         changed = service.update_connection(gw.uow, name, _kinds(), kind=kind,
                                             endpoint_url=endpoint_url, sandbox=sandbox)
-    click.echo(f"connection {name}: changed {', '.join(changed)}" if changed
-               else f"connection {name}: nothing to change")
+    echo_changed(f"connection {name}", changed)
 
 
 @connections.command("list")
@@ -117,8 +116,7 @@ def set_account(ctx, name, client_id, client_key, user_name) -> None:
     with app.build(settings_of(ctx)) as gw:
         changed = service.update_account(gw.uow, name, client_id=client_id,
                                          client_key=client_key, user_name=user_name)
-    click.echo(f"account {name}: changed {', '.join(changed)}" if changed
-               else f"account {name}: nothing to change")
+    echo_changed(f"account {name}", changed)
 
 
 @accounts.command("list")

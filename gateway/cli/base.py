@@ -31,6 +31,12 @@ def fail(message: str, exit_code: int = EXIT_FAILURE) -> NoReturn:
     raise CliError(message, exit_code)
 
 
+def echo_changed(subject: str, changed: list[str]) -> None:
+    """What a `set` command changed, in one line ("shop x: changed seat, password")."""
+    click.echo(f"{subject}: changed {', '.join(changed)}" if changed
+               else f"{subject}: nothing to change")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_file", type=click.Path(dir_okay=False),
               help="TOML file with settings (GATEWAY_* variables override it).")

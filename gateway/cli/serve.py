@@ -58,23 +58,12 @@ def facade_app():
     settings = load()
     logs.configure(settings.log_level, settings.log_format)
     gw = gateway_app.build(settings)
-    _register_database_gauges(gw)
+    if settings.metrics_enabled:
+        gateway_app.register_database_gauges(gw)
     app = build_wsgi_app(gw)
     gc.freeze()  # the start-up heap is not scanned again (shorter pauses under load)
     log.info("facade worker ready", pid=os.getpid())
     return app
-
-
-def _register_database_gauges(gw) -> None:
-    """Outbox and sync gauges on /metrics, read from the database at scrape time: right also
-    when the workers and the sync run in processes of their own."""
-    if not gw.settings.metrics_enabled:
-        return
-    from gateway.dispatch import register_outbox_metrics
-    from gateway.sync.metrics import register_sync_metrics
-
-    register_outbox_metrics(gw.engine, clock=gw.clock)
-    register_sync_metrics(gw.engine)
 
 
 def _run_gunicorn(settings, config_file: str | None, url: str) -> None:
@@ -159,7 +148,8 @@ def command(ctx: click.Context, host: str | None, port: int | None,
         agencies = gateway_app.AgencyRegistry(settings, default_url=agency_url)
         stoppers.insert(0, agencies.close)
         app = build_wsgi_app(gw)
-        _register_database_gauges(gw)
+        if settings.metrics_enabled:
+            gateway_app.register_database_gauges(gw)
         if settings.run_worker:
             stoppers.insert(0, _start_worker(gw, agencies).stop)
         else:

@@ -7,7 +7,7 @@ from gateway import app
 from gateway.service.agency_accounts import put_shop_on_account
 from gateway.service.shops import add_shop, update_shop
 
-from .base import cli, fail, settings_of
+from .base import cli, echo_changed, fail, settings_of
 
 SEATS = ("BW", "BY", "BE", "BB", "HB", "HH", "HE", "MV", "NI", "NW", "NW-KOELN", "RP", "SL", "SN",
          "ST", "SH", "TH")
@@ -80,8 +80,7 @@ def set_(ctx, shop_id, password, seat, account, agency_client_id, agency_client_
         if account:
             waiting = put_shop_on_account(gw.uow, shop_id, account)
             changed.append(f"agency_account ({waiting} waiting claim(s) follow)")
-    click.echo(f"shop {shop_id}: changed {', '.join(changed)}" if changed
-               else f"shop {shop_id}: nothing to change")
+    echo_changed(f"shop {shop_id}", changed)
 
 
 @shops.command("digest-secret")

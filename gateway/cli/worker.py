@@ -33,11 +33,8 @@ def command(ctx, concurrency, metrics_port, metrics_host) -> None:
     stop_metrics = None
     if metrics_port is not None:
         from gateway import metrics
-        from gateway.dispatch import register_outbox_metrics
-        from gateway.sync.metrics import register_sync_metrics
 
-        register_outbox_metrics(gw.engine, clock=gw.clock)
-        register_sync_metrics(gw.engine)
+        app.register_database_gauges(gw)
         try:
             stop_metrics = metrics.serve(metrics_host, metrics_port)
         except OSError as exc:

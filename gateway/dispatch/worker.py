@@ -20,7 +20,6 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-
 import structlog
 
 from gateway.service.agency_port import AgencyCredentials, AgencyError, AgencyPort, AgencyRoutes
@@ -44,6 +43,7 @@ Route = tuple[AgencyPort, AgencyCredentials]  # an account's adapter and credent
 # Gathering outcomes into one batch: stop when none came for GAP, or after MAX.
 GATHER_GAP_S = 0.001
 GATHER_MAX_S = 0.005
+
 
 class Dispatcher:
     """Drains the outbox of one database with `concurrency` agency calls in flight.
@@ -164,7 +164,7 @@ class Dispatcher:
                     break
         except Exception as exc:  # noqa: BLE001 - the next hour tries again
             self._drop_connection()
-            log.warning("outbox_prune_failed", error=f"{type(exc).__name__}: {exc}"[:300])
+            log.warning("outbox_prune_failed", error=describe(exc)[:300])
         if deleted:
             log.info("outbox_pruned", deleted=deleted)
 
@@ -182,7 +182,7 @@ class Dispatcher:
                 store.renew_leases(conn, self.worker_id, self.lease_s, self.clock())
         except Exception as exc:  # noqa: BLE001 - the next beat tries again
             self._drop_connection()
-            log.warning("outbox_lease_renewal_failed", error=f"{type(exc).__name__}: {exc}"[:300])
+            log.warning("outbox_lease_renewal_failed", error=describe(exc)[:300])
 
     def _lease(self, limit: int) -> list[tuple]:
         """Lease rows and read what their calls need: [(row, claim or None, route)], the
@@ -204,7 +204,7 @@ class Dispatcher:
                 return [(row, claim, self._route_or_error(reader, claim)) for row, claim in found]
         except Exception as exc:  # noqa: BLE001 - the database may be away for a moment
             self._drop_connection()
-            log.warning("outbox_lease_failed", error=f"{type(exc).__name__}: {exc}"[:300])
+            log.warning("outbox_lease_failed", error=describe(exc)[:300])
             self._stop.wait(1.0)
             return []
 
@@ -329,7 +329,7 @@ class Dispatcher:
                 ok, holder = store.take_worker_lock(conn, self.worker_id, self.clock(),
                                                     self.lease_s)
         except Exception as exc:  # noqa: BLE001
-            log.warning("outbox_lock_failed", error=f"{type(exc).__name__}: {exc}"[:300])
+            log.warning("outbox_lock_failed", error=describe(exc)[:300])
             return False
         if not ok and (held or not getattr(self, "_told_waiting", False)):
             self._told_waiting = True

@@ -7,7 +7,6 @@ the in-process simulator when none is configured.
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from gateway.domain.agency import NAME, AgencyAccount, AgencyConnection

@@ -66,7 +66,7 @@ def update_shop(uow_factory: UnitOfWorkFactory, shop_id: str, *, password: str |
     puts the shop on that client's account on the default connection; a key alone changes
     the key of the shop's account."""
     _check_password(password)
-    values: dict = {k: v for k, v in {"seat": seat}.items() if v is not None}
+    values: dict = {"seat": seat} if seat is not None else {}
     if password is not None:
         values["password_hash"] = hash_password(password)
     changed = sorted("password" if k == "password_hash" else k for k in values)

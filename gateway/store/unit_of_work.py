@@ -201,22 +201,20 @@ class SqlUnitOfWork:
     def keep_unmatched_change(self, account: str, change_key: str, status: Any,
                               at: datetime) -> bool:
         """Store a change for a file number no claim has; False when it was stored before."""
-        try:
-            with self.conn.begin_nested():
-                self.conn.execute(insert(tables.unmatched_agency_changes).values(
-                    agency_account=account, change_key=change_key,
-                    file_number=status.file_number, status_code=status.code,
-                    status_text=status.text, details=status.details, changed_at=status.at,
-                    received_at=at))
-        except IntegrityError:
-            return False
-        return True
+        return self._insert_once(tables.unmatched_agency_changes, dict(
+            agency_account=account, change_key=change_key, file_number=status.file_number,
+            status_code=status.code, status_text=status.text, details=status.details,
+            changed_at=status.at, received_at=at))
 
     def change_seen(self, account: str, change_key: str, at: datetime) -> bool:
+        return self._insert_once(tables.applied_agency_changes, dict(
+            agency_account=account, change_key=change_key, applied_at=at))
+
+    def _insert_once(self, table, values: dict[str, Any]) -> bool:
+        """Insert under a savepoint; False when the row's key is taken (seen before)."""
         try:
             with self.conn.begin_nested():
-                self.conn.execute(insert(tables.applied_agency_changes).values(
-                    agency_account=account, change_key=change_key, applied_at=at))
+                self.conn.execute(insert(table).values(**values))
         except IntegrityError:
             return False
         return True

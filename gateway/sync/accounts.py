@@ -9,21 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
-from gateway.domain.lifecycle import ClaimState, is_open
 from gateway.logs import get_logger
 from gateway.service.agency_port import (AgencyAuthFailed, AgencyCredentials, AgencyError,
                                          AgencyPort, AgencyRoutes, AgencyTransient)
 from gateway.service.unit_of_work import UnitOfWorkFactory
-from gateway.store.tables import claims
 
 from .calls import AgencyCalls
 from .report import SyncAborted, SyncReport
+from .store import accounts_of_open_claims, has_open_claims
 
 log = get_logger(__name__)
-
-_OPEN = tuple(s.value for s in ClaimState if is_open(s))
 
 
 @dataclass(frozen=True)
@@ -54,11 +49,11 @@ def accounts_to_sync(engine, read_uow: UnitOfWorkFactory, agencies: AgencyRoutes
         for shop in shops:
             if shop.agency_account:
                 owners.setdefault(shop.agency_account, set()).add(shop.id)
-            elif not _has_open_claims(engine, shop.id):
+            elif not has_open_claims(engine, shop.id):
                 continue  # nothing handed over and nothing to hand over: not an error
             else:
                 report.config_error(shop.id, "the shop has no agency account")
-        for account, shop_id in _accounts_of_open_claims(engine, shop_ids):
+        for account, shop_id in accounts_of_open_claims(engine, shop_ids):
             owners.setdefault(account, set()).add(shop_id)
         found = []
         for account in sorted(owners):
@@ -84,22 +79,3 @@ def accounts_to_sync(engine, read_uow: UnitOfWorkFactory, agencies: AgencyRoutes
         usable.append(access)
     return usable
 
-
-def _reader(engine):
-    return engine.connect().execution_options(sqlite_begin="DEFERRED")
-
-
-def _accounts_of_open_claims(engine, shop_ids: list[str]) -> list[tuple[str, str]]:
-    if not shop_ids:
-        return []
-    with _reader(engine) as conn:
-        return [(r[0], r[1]) for r in conn.execute(
-            select(claims.c.agency_account, claims.c.shop_id).distinct()
-            .where(claims.c.agency_account.is_not(None), claims.c.state.in_(_OPEN),
-                   claims.c.shop_id.in_(shop_ids)))]
-
-
-def _has_open_claims(engine, shop_id: str) -> bool:
-    with _reader(engine) as conn:
-        return conn.execute(select(claims.c.id).where(
-            claims.c.shop_id == shop_id, claims.c.state.in_(_OPEN)).limit(1)).first() is not None

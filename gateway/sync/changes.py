@@ -117,8 +117,8 @@ def _store(uow_factory: UnitOfWorkFactory, access: AccountAccess, batch: StatusC
                                                                for_update=True)
             claim = loaded[number]
             if claim is None:
-                # Kept before the batch is committed at the agency: shown by `gateway sync
-                # unmatched`, counted in the report and the metrics.
+                # Kept before the batch is committed at the agency: shown by `gateway
+                # accounts unmatched`, counted in the report and the metrics.
                 if uow.keep_unmatched_change(access.account, change_key(status), status, now):
                     unknown += 1
                     log.warning("sync_unknown_file_number", account=access.account,

@@ -74,6 +74,25 @@ def iter_open_claims(engine: Engine, accounts: list[str], after_id: int = 0,
         after_id = rows[-1].id
 
 
+def accounts_of_open_claims(engine: Engine, shop_ids: list[str]) -> list[tuple[str, str]]:
+    """(agency account, shop id) of the shops' open claims: a claim stays on its account
+    when its shop moves, so the sync reads those accounts too."""
+    if not shop_ids:
+        return []
+    with _reader(engine) as conn:
+        return [(r[0], r[1]) for r in conn.execute(
+            select(claims.c.agency_account, claims.c.shop_id).distinct()
+            .where(claims.c.agency_account.is_not(None), claims.c.state.in_(OPEN_STATES),
+                   claims.c.shop_id.in_(shop_ids)))]
+
+
+def has_open_claims(engine: Engine, shop_id: str) -> bool:
+    with _reader(engine) as conn:
+        return conn.execute(select(claims.c.id).where(
+            claims.c.shop_id == shop_id, claims.c.state.in_(OPEN_STATES)).limit(1)).first() \
+            is not None
+
+
 def count_open_claims(engine: Engine, accounts: list[str], after_id: int = 0) -> int:
     with _reader(engine) as conn:
         return conn.execute(_open_with_file(select(func.count()), accounts)
