@@ -123,6 +123,9 @@ SETTINGS: tuple[Setting, ...] = (
             secret=True),
     Setting("agency_timeout_s", _float_between(0.1, 300.0), 10.0, "timeout of one agency call"),
     Setting("worker_concurrency", _int_between(1, 256), 8, "agency calls in flight per worker"),
+    Setting("worker_agency_share", _float_between(0.1, 1.0), 0.75,
+            "largest share of a worker's calls in flight that one agency connection may hold "
+            "while the worker serves several: a slow agency keeps the rest for the others"),
     Setting("outbox_lease_s", _float_between(1.0, 3600.0), 15.0,
             "how long a leased outbox row stays with a worker that stopped renewing it (a live "
             "worker renews its leases every third of it): a dead worker's rows come free "
@@ -166,6 +169,7 @@ class Settings:
     agency_application_key: str
     agency_timeout_s: float
     worker_concurrency: int
+    worker_agency_share: float
     outbox_lease_s: float
     outbox_max_attempts: int
     outbox_max_age_s: float

@@ -72,6 +72,9 @@ def command(ctx, full, concurrency, max_rps, accounting, restart, only, report_f
         report.write_json(report_file)
     if report.aborted:
         raise CliError(report.aborted, EXIT_CONFIG)
+    if report.unreachable:
+        raise CliError(f"agency unreachable for {', '.join(sorted(report.unreachable))}; the "
+                       "other accounts were synced, see the summary", EXIT_CONFIG)
     if report.config_errors:
         raise CliError(f"configuration error for {', '.join(sorted(report.config_errors))}"
                        "; see the summary", EXIT_CONFIG)

@@ -5,12 +5,19 @@ pool thread that calls the agency with no transaction open, and records the
 outcomes in batches. Leases are committed before any call, so a worker killed
 at any moment loses nothing: its rows fall free when their lease runs out.
 
+Fair share: while a worker serves several agency connections, one connection may hold at
+most GATEWAY_WORKER_AGENCY_SHARE of the pool's threads (rows running or queued). A slow
+agency that still answers would otherwise fill every thread in proportion to its latency
+(the circuit breaker acts on failures only); its rows above the share are left to the
+next lease, the other agencies' rows go out meanwhile.
+
 On SQLite one worker at a time: the loop holds a lock row (sync_checkpoints,
 name outbox-worker-lock) with an expiry it renews; a second worker waits until
 it is free (or has expired because its holder died).
 """
 from __future__ import annotations
 
+import math
 import os
 import queue
 import socket
@@ -71,6 +78,8 @@ class Dispatcher:
                                             max_age_s=settings.outbox_max_age_s)
         self.poll_s = poll_s
         self.prefetch = max(1, self.concurrency // 2)
+        # Rows (running or queued) one connection may hold while there are several.
+        self.agency_limit = max(1, math.floor(self.concurrency * settings.worker_agency_share))
         self.initial_status = initial_status
         self.worker_id = worker_id or f"{socket.gethostname()[:30]}:{os.getpid()}:" \
                                       f"{uuid.uuid4().hex[:6]}"
@@ -87,6 +96,13 @@ class Dispatcher:
         self._breaker_args = (breaker_threshold, breaker_open_s)
         self._breakers: dict[int, CircuitBreaker] = {}  # per adapter, i.e. per connection
         self._breakers_lock = threading.Lock()
+        # The loop thread's tally of rows handed to the pool and not yet recorded, per
+        # connection, and which connection each row went to; the accounts' connections,
+        # read again every credentials_ttl_s.
+        self._held: dict[str, int] = {}
+        self._connection_of_row: dict[int, str] = {}
+        self._connection_of: dict[str, str] = {}
+        self._accounts_read_at = -math.inf
         self.delivered = 0  # rows recorded (any outcome), for benchmarks and tests
 
     # -- control -----------------------------------------------------------------
@@ -133,6 +149,10 @@ class Dispatcher:
                 leased = self._lease(free)
                 for row, claim, route in leased:
                     self._in_flight += 1
+                    key = self._connection_of_claim(claim)
+                    if key is not None:
+                        self._connection_of_row[row.id] = key
+                        self._held[key] = self._held.get(key, 0) + 1
                     pool.submit(self._deliver, row, claim, route)
             # Wait for a result when the pool is full or there was nothing to lease; a new
             # row is seen within poll_s.
@@ -195,18 +215,62 @@ class Dispatcher:
         try:
             conn = self._connection()
             with conn.begin():
-                rows = store.lease(conn, self.worker_id, limit, self.lease_s, self.clock())
+                reader = _Reader(conn)
+                self._read_accounts(reader)
+                rows = store.lease(conn, self.worker_id, limit, self.lease_s, self.clock(),
+                                   excluded_accounts=self._accounts_at_limit())
                 if not rows:
                     return []
-                reader = _Reader(conn)
                 claims = reader.claims.get_many([row.claim_id for row in rows])
-                found = [(row, claims.get(row.claim_id)) for row in rows]
-                return [(row, claim, self._route_or_error(reader, claim)) for row, claim in found]
+                found = [(row, claim, self._route_or_error(reader, claim))
+                         for row, claim in ((row, claims.get(row.claim_id)) for row in rows)]
+                taken, over = self._within_share(found)
+                # In the same transaction: as if never leased (not even an attempt counted).
+                store.give_back(conn, [row.id for row, _, _ in over], self.worker_id)
+                return taken
         except Exception as exc:  # noqa: BLE001 - the database may be away for a moment
             self._drop_connection()
             log.warning("outbox_lease_failed", error=describe(exc)[:300])
             self._stop.wait(1.0)
             return []
+
+    # -- fair share between connections (loop thread only) ---------------------------
+    def _read_accounts(self, reader) -> None:
+        now = time.monotonic()
+        if now - self._accounts_read_at >= self._creds_ttl:
+            self._connection_of = {a.name: a.connection for a in reader.agencies.accounts()}
+            self._accounts_read_at = now
+
+    def _share_applies(self) -> bool:
+        # A worker of one agency connection gives it every thread.
+        return len(set(self._connection_of.values())) > 1
+
+    def _connection_of_claim(self, claim) -> str | None:
+        return self._connection_of.get(claim.agency_account) if claim is not None else None
+
+    def _accounts_at_limit(self) -> list[str]:
+        """Accounts whose connection holds its share of the pool: left out of the lease."""
+        if not self._share_applies():
+            return []
+        full = {name for name, n in self._held.items() if n >= self.agency_limit}
+        return [account for account, name in self._connection_of.items() if name in full]
+
+    def _within_share(self, found: list[tuple]) -> tuple[list[tuple], list[tuple]]:
+        """Split a lease into the rows to call now and those above their connection's share
+        (an account added since the accounts were read)."""
+        if not self._share_applies():
+            return found, []
+        held = dict(self._held)
+        taken, over = [], []
+        for item in found:
+            key = self._connection_of_claim(item[1])
+            if key is not None:
+                if held.get(key, 0) >= self.agency_limit:
+                    over.append(item)
+                    continue
+                held[key] = held.get(key, 0) + 1
+            taken.append(item)
+        return taken, over
 
     def _record_ready(self, block_s: float) -> None:
         ready: list[Outcome] = []
@@ -233,6 +297,10 @@ class Dispatcher:
                 self._drop_connection()
         self._in_flight -= len(ready)
         self.delivered += len(ready)
+        for outcome in ready:
+            key = self._connection_of_row.pop(outcome.row.id, None)
+            if key is not None:
+                self._held[key] -= 1
 
     # -- one delivery, in a pool thread ----------------------------------------------
     def _deliver(self, row: OutboxRow, claim, route) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, Engine, Row
 
 from gateway.domain.model import Claim
 
-from .tables import outbox, sync_checkpoints
+from .tables import claims, outbox, sync_checkpoints
 
 PENDING, DONE, FAILED, DEAD = "pending", "done", "failed", "dead"
 STATES = (PENDING, DONE, FAILED, DEAD)
@@ -90,29 +90,55 @@ _TAKE_IDS = _TAKE.where(outbox.c.id.in_(bindparam("ids", expanding=True)))
 # exactly once (an IN subquery may be re-run by the planner and take more than limit).
 _LEASE_PG = _TAKE.where(outbox.c.id == any_(func.array(
     _DUE.with_for_update(skip_locked=True, of=outbox).scalar_subquery())))
+# The same, leaving out the rows of some agency accounts (those whose agency connection
+# has all the calls in flight the worker gives one connection).
+# (A correlated NOT EXISTS: a primary-key probe per candidate row, however many claims
+# the excluded accounts have.)
+_DUE_NOT_EXCLUDED = _DUE.where(~select(claims.c.id).where(
+    claims.c.id == outbox.c.claim_id,
+    claims.c.agency_account.in_(bindparam("excluded", expanding=True))).exists())
+_LEASE_PG_NOT_EXCLUDED = _TAKE.where(outbox.c.id == any_(func.array(
+    _DUE_NOT_EXCLUDED.with_for_update(skip_locked=True, of=outbox).scalar_subquery())))
+_GIVE_BACK = (update(outbox)
+              .where(outbox.c.id.in_(bindparam("ids", expanding=True)),
+                     outbox.c.leased_by == bindparam("worker"), outbox.c.state == PENDING)
+              .values(leased_until=None, leased_by=None, attempts=outbox.c.attempts - 1))
 
 
 def lease(conn: Connection, worker_id: str, limit: int, lease_s: float,
-          now: datetime) -> list[OutboxRow]:
+          now: datetime, excluded_accounts: Iterable[str] = ()) -> list[OutboxRow]:
     """Lease up to `limit` deliverable rows to worker_id; the caller commits right after.
 
     Deliverable: pending, due, not leased by anyone (or the lease ran out), and the
-    first not-done row of its claim. On PostgreSQL FOR UPDATE SKIP LOCKED lets
-    several workers lease at once without waiting on or taking each other's rows;
-    SQLite serialises writers (BEGIN IMMEDIATE) and runs a single worker anyway.
+    first not-done row of its claim; not a row of a claim handed to one of
+    `excluded_accounts`. On PostgreSQL FOR UPDATE SKIP LOCKED lets several workers
+    lease at once without waiting on or taking each other's rows; SQLite serialises
+    writers (BEGIN IMMEDIATE) and runs a single worker anyway.
     """
     if limit <= 0:
         return []
     params = {"now": now, "limit": limit, "until": now + timedelta(seconds=lease_s),
               "worker": worker_id}
+    excluded = sorted(set(excluded_accounts))
+    if excluded:
+        params["excluded"] = excluded
     if conn.dialect.name == "postgresql":
-        rows = conn.execute(_LEASE_PG, params).all()
+        rows = conn.execute(_LEASE_PG_NOT_EXCLUDED if excluded else _LEASE_PG, params).all()
     else:
-        ids = conn.execute(_DUE, params).scalars().all()
+        ids = conn.execute(_DUE_NOT_EXCLUDED if excluded else _DUE, params).scalars().all()
         if not ids:
             return []
         rows = conn.execute(_TAKE_IDS, {**params, "ids": ids}).all()
     return sorted((_row(r) for r in rows), key=lambda r: r.id)
+
+
+def give_back(conn: Connection, row_ids: Iterable[int], worker_id: str) -> int:
+    """Undo the lease of rows this worker took but will not call now (inside the leasing
+    transaction): free for any worker at once, the attempt not counted."""
+    ids = list(row_ids)
+    if not ids:
+        return 0
+    return conn.execute(_GIVE_BACK, {"ids": ids, "worker": worker_id}).rowcount
 
 
 _RENEW = (update(outbox)

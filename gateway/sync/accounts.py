@@ -38,8 +38,9 @@ def accounts_to_sync(engine, read_uow: UnitOfWorkFactory, agencies: AgencyRoutes
                      only: tuple[str, ...] = ()) -> list[AccountAccess]:
     """Every account of the selected shops (all by default) whose credentials its agency
     accepts. A shop without an account, or an account that is refused, is a configuration
-    error (the others still sync; exit 2 at the end). An agency that cannot be reached
-    raises SyncAborted before anything changed."""
+    error, and an account whose agency cannot be reached is reported as unreachable: the
+    others still sync (exit 2 at the end). When no account's agency can be reached the
+    run is aborted (SyncAborted) before anything changed."""
     with read_uow() as uow:
         shops = [s for s in uow.shops.list() if not only or s.id in only]
         for shop_id in sorted(set(only) - {s.id for s in shops}):
@@ -64,6 +65,7 @@ def accounts_to_sync(engine, read_uow: UnitOfWorkFactory, agencies: AgencyRoutes
                 continue
             found.append(AccountAccess(account, agency, creds, tuple(sorted(owners[account]))))
     usable = []
+    unreachable: list[str] = []
     for access in found:
         try:
             calls(access.agency.check_credentials, access.creds)
@@ -72,10 +74,14 @@ def accounts_to_sync(engine, read_uow: UnitOfWorkFactory, agencies: AgencyRoutes
             report.config_error(access.label, f"the agency refused the credentials ({exc})")
             continue
         except AgencyTransient as exc:
-            raise SyncAborted(f"agency unreachable ({access.label}): {exc}") from None
+            unreachable.append(f"agency unreachable ({access.label}): {exc}")
+            report.account_unreachable(access.label, str(exc))
+            continue
         except AgencyError as exc:
             report.config_error(access.label, f"the agency refused the credential check ({exc})")
             continue
         usable.append(access)
+    if unreachable and not usable:
+        raise SyncAborted("; ".join(unreachable))
     return usable
 

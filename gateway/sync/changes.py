@@ -28,7 +28,7 @@ from gateway.service.claims import Clock, apply_agency_status, utc_now
 from gateway.service.unit_of_work import UnitOfWorkFactory
 
 from .calls import AgencyCalls
-from .report import SyncAborted, SyncReport
+from .report import SyncReport
 from .accounts import AccountAccess
 
 log = get_logger(__name__)
@@ -45,20 +45,25 @@ def change_key(status: AgencyStatus) -> str:
 def sync_changes(uow_factory: UnitOfWorkFactory, calls: AgencyCalls,
                  accounts: list[AccountAccess], report: SyncReport,
                  clock: Clock = utc_now) -> None:
-    """Drain the feed of every account whose agency has one. Raises SyncAborted when an
-    agency stops answering."""
+    """Drain the feed of every account whose agency has one. An agency that stops answering
+    is reported (report.unreachable) and its account left for the next run; the other
+    accounts go on."""
     for access in accounts:
         if not access.agency.has_changes_feed:
             continue  # polled by run_sync instead
         try:
             _drain(uow_factory, calls, access, report, clock)
-        except AgencyTransient as exc:
+        except (AgencyTransient, _StuckFeed) as exc:
             # Whatever was stored is consistent; the uncommitted batch comes back next run.
-            raise SyncAborted(f"agency unreachable while syncing {access.label}: "
-                              f"{exc}") from None
+            report.account_unreachable(access.label, f"while reading its changes: {exc}")
+            log.error("sync_account_unreachable", account=access.account, error=str(exc))
         except AgencyError as exc:
             report.config_error(access.label, f"changes feed refused: {exc}")
             log.error("sync_feed_failed", account=access.account, error=str(exc))
+
+
+class _StuckFeed(Exception):
+    """The agency keeps delivering a batch it was told is committed."""
 
 
 def _drain(uow_factory: UnitOfWorkFactory, calls: AgencyCalls, access: AccountAccess,
@@ -73,8 +78,8 @@ def _drain(uow_factory: UnitOfWorkFactory, calls: AgencyCalls, access: AccountAc
             return
         if batch.transaction_id and batch.transaction_id == last_transaction:
             # Committed a moment ago and still delivered: the feed is stuck; stop, don't spin.
-            raise SyncAborted(f"the agency redelivers committed transaction "
-                              f"{batch.transaction_id} for {access.label}")
+            raise _StuckFeed(f"the agency redelivers committed transaction "
+                             f"{batch.transaction_id}")
         figures = _accounting_for(calls, access, batch)
         _store(uow_factory, access, batch, figures, report, clock())
         if batch.transaction_id:

@@ -13,6 +13,11 @@ finish out of order, so it trails the newest id by at most the claims in flight)
 It is saved about once a second; a rerun after a crash continues after it, and a
 run that finishes clears it.
 
+Unreachable agency: after `breaker` transient failures in a row for one account, that
+account is left out of the rest of the run (reported, the next run asks again) and the
+other accounts go on; when every account is left out, the run aborts and the
+checkpoint stays below the first claim of the failing streaks.
+
 Accounting ("auto"): asked when the status code changed, or money is in motion on
 the claim (instalments, part payments, a payout pending, or paid but not settled).
 A claim whose code is unchanged and on which nothing was ever paid cannot have new
@@ -145,6 +150,7 @@ class _FullRun:
     def __init__(self, uow_factory, calls, accounts, report, concurrency, accounting, now):
         self.uow_factory = uow_factory
         self.calls = calls
+        self.accounts = [a.account for a in accounts]
         self.routes = {a.account: a for a in accounts}
         self.report = report
         self.concurrency = max(1, concurrency)
@@ -156,7 +162,8 @@ class _FullRun:
         self.mark: Watermark
         # Transient failures in a row: past this many the agency counts as unreachable.
         self.breaker = max(20, 2 * self.concurrency)
-        self._streak: list[int] = []
+        self._streaks: dict[str, list[int]] = {}  # account -> claim ids failing in a row
+        self._left_out_from: dict[str, int] = {}  # account -> first claim of its last streak
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
 
@@ -176,7 +183,9 @@ class _FullRun:
     def safe_mark(self) -> int:
         """The checkpoint: below the first claim of a failing streak when aborting for it."""
         with self._lock:
-            streak_floor = min(self._streak) - 1 if self.fatal and self._streak else None
+            firsts = list(self._left_out_from.values()) + [
+                min(ids) for ids in self._streaks.values() if ids]
+            streak_floor = min(firsts) - 1 if self.fatal and firsts else None
         mark = self.mark.mark
         return min(mark, streak_floor) if streak_floor is not None else mark
 
@@ -212,12 +221,7 @@ class _FullRun:
             return
         except AgencyTransient as exc:
             self._failed(ref, str(exc))
-            with self._lock:
-                self._streak.append(ref.id)
-                tripped = len(self._streak) >= self.breaker
-            if tripped:
-                self._abort(f"agency unreachable: {len(self._streak)} claims in a row failed "
-                            f"({exc})")
+            self._transient(ref, access, exc)
             return
         except AgencyError as exc:
             self._failed(ref, str(exc))
@@ -234,7 +238,24 @@ class _FullRun:
         else:
             self.report.claim_checked(new_state)
         with self._lock:
-            self._streak.clear()
+            self._streaks.pop(ref.account, None)
+
+    def _transient(self, ref: ClaimRef, access: AccountAccess, exc: AgencyTransient) -> None:
+        with self._lock:
+            streak = self._streaks.setdefault(ref.account, [])
+            streak.append(ref.id)
+            if len(streak) < self.breaker or ref.account in self._left_out_from:
+                return
+            self._left_out_from[ref.account] = min(streak)
+            failed = len(streak)
+            last = len(self._left_out_from) == len(self.accounts)
+        reason = f"{failed} claims in a row failed ({exc})"
+        log.error("sync_account_unreachable", account=ref.account, failed_in_a_row=failed)
+        self.routes.pop(ref.account, None)  # its remaining claims are not asked about
+        if last:
+            self._abort(f"agency unreachable: {reason}")
+        else:
+            self.report.account_unreachable(access.label, reason)
 
     def _failed(self, ref: ClaimRef, reason: str) -> None:
         log.warning("sync_claim_failed", shop_id=ref.shop_id, shop_claim_id=ref.shop_claim_id,

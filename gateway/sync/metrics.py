@@ -32,6 +32,7 @@ def write_run_metrics(path: str, report, engine: Engine | None = None,
     for name, value in (("claims_checked", d["claims_checked"]), ("changed", d["changed"]),
                         ("failed", d["failed"]),
                         ("unknown_file_numbers", d["unknown_file_numbers"]),
+                        ("unreachable_accounts", len(d["unreachable_accounts"])),
                         ("exit_code", d["exit_code"]), ("duration_seconds", d["duration_s"]),
                         ("finished_timestamp_seconds", finished_at or time.time())):
         registry.register_gauge_callback(f"gateway_sync_last_run_{name}",

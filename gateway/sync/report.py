@@ -44,6 +44,7 @@ class SyncReport:
         self.failed = 0
         self.failures: list[Failure] = []
         self.config_errors: dict[str, str] = {}
+        self.unreachable: dict[str, str] = {}  # account label -> why its agency is left out
         self.unknown_file_numbers = 0
         self.already_applied = 0
         self.batches = 0
@@ -77,6 +78,11 @@ class SyncReport:
         with self._lock:
             self.config_errors.setdefault(shop_id, scrub_text(reason))
 
+    def account_unreachable(self, label: str, reason: str) -> None:
+        """An account's agency stopped answering: the run goes on with the other accounts."""
+        with self._lock:
+            self.unreachable.setdefault(label, scrub_text(reason))
+
     def unknown_file_number(self) -> None:
         with self._lock:
             self.unknown_file_numbers += 1
@@ -96,7 +102,7 @@ class SyncReport:
     # -- outcome -------------------------------------------------------------------
     @property
     def exit_code(self) -> int:
-        if self.aborted or self.config_errors:
+        if self.aborted or self.config_errors or self.unreachable:
             return EXIT_CONFIG
         return EXIT_FAILED if self.failed else EXIT_OK
 
@@ -118,6 +124,8 @@ class SyncReport:
                 "failures_not_listed": self.failed - len(self.failures),
                 "config_errors": [{"shop_id": s, "reason": r}
                                   for s, r in sorted(self.config_errors.items())],
+                "unreachable_accounts": [{"account": a, "reason": r}
+                                         for a, r in sorted(self.unreachable.items())],
                 "unknown_file_numbers": self.unknown_file_numbers,
                 "changes_already_applied": self.already_applied,
                 "batches_committed": self.batches,
@@ -150,6 +158,9 @@ class SyncReport:
             lines.append(f"  ... and {d['failures_not_listed']} more failure(s)")
         for e in d["config_errors"]:
             lines.append(f"  configuration error for {_labelled(e['shop_id'])}: {e['reason']}")
+        for u in d["unreachable_accounts"]:
+            lines.append(f"  agency unreachable for {u['account']}, left for the next run: "
+                         f"{u['reason']}")
         if d["aborted"]:
             lines.append(f"  aborted: {d['aborted']}")
         return lines

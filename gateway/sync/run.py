@@ -69,6 +69,10 @@ def run_sync(gw: Any, agencies: AgencyRoutes, *,
             sync_full(gw.engine, gw.uow, calls, polled, report, concurrency=concurrency,
                       accounting="auto", restart=restart, checkpoint_name=POLL_CHECKPOINT,
                       now=gw.clock)
+        if accounts and all(a.label in report.unreachable for a in accounts):
+            # Nothing could be synced: one line for the operator, as when it failed at once.
+            report.aborted = "agency unreachable: " + "; ".join(
+                f"{label} {reason}" for label, reason in sorted(report.unreachable.items()))
     except SyncAborted as exc:
         report.aborted = str(exc)
     except DBAPIError as exc:
