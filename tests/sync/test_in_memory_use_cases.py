@@ -39,12 +39,17 @@ def claim(gateway, shop_id: str, shop_claim_id: str = "RE-1"):
     return uc.get_claim(gateway.read_uow, shop_id, shop_claim_id)
 
 
-def test_equal_claim_ids_of_two_shops_on_one_account_are_two_agency_claims(gateway):
+def equal_claim_ids_delivered(gateway):
+    """RE-1 of shop-a and RE-1 of shop-b, handed over on their shared account."""
     agency = shared_account(gateway)
     for shop in ("shop-a", "shop-b"):
         uc.submit_claim(gateway.uow, shop, content("RE-1"), now=NOW)
     deliver_all(gateway, agency, 2)
-    a, b = claim(gateway, "shop-a"), claim(gateway, "shop-b")
+    return agency, claim(gateway, "shop-a"), claim(gateway, "shop-b")
+
+
+def test_equal_claim_ids_of_two_shops_on_one_account_are_two_agency_claims(gateway):
+    agency, a, b = equal_claim_ids_delivered(gateway)
     assert a.agency_file_number != b.agency_file_number
     assert agency.file_number(CLIENT[0], "SHOPA.RE-1") == a.agency_file_number
     assert agency.file_number(CLIENT[0], "SHOPB.RE-1") == b.agency_file_number
@@ -62,11 +67,7 @@ def test_a_lost_answer_is_retried_into_the_same_agency_claim(gateway):
 
 
 def test_one_feed_read_per_account_routes_each_change_and_keeps_the_unknown(gateway):
-    agency = shared_account(gateway)
-    for shop in ("shop-a", "shop-b"):
-        uc.submit_claim(gateway.uow, shop, content("RE-1"), now=NOW)
-    deliver_all(gateway, agency, 2)
-    a, b = claim(gateway, "shop-a"), claim(gateway, "shop-b")
+    agency, a, b = equal_claim_ids_delivered(gateway)
     agency.report(a.agency_file_number, 10203, ClaimState.PARTIALLY_PAID)
     agency.report(b.agency_file_number, 10208, ClaimState.PAID)
     agency.report_unknown(CLIENT[0], "999999", 10203)
