@@ -64,6 +64,8 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--claims", type=int, default=1600)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--agency-share", default="0.75",
+                        help="GATEWAY_WORKER_AGENCY_SHARE of the worker (1.0 = no share)")
     parser.add_argument("--agency", choices=AGENCY_MODES, default="soap",
                         help="simulated agency: SOAP, REST, or both (claims split evenly)")
     parser.add_argument("--postgres-url", default=os.environ.get(
@@ -97,6 +99,7 @@ def main() -> None:
         engine.dispose()
         # Each connection has its simulator's URL: no GATEWAY_AGENCY_URL needed.
         settings = load(environ={"GATEWAY_DATABASE_URL": url,
+                                 "GATEWAY_WORKER_AGENCY_SHARE": args.agency_share,
                                  "GATEWAY_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "warning")})
         logs.configure(settings.log_level, "json")
         gw = app.build(settings)

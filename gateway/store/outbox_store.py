@@ -92,11 +92,13 @@ _LEASE_PG = _TAKE.where(outbox.c.id == any_(func.array(
     _DUE.with_for_update(skip_locked=True, of=outbox).scalar_subquery())))
 # The same, leaving out the rows of some agency accounts (those whose agency connection
 # has all the calls in flight the worker gives one connection).
-# (A correlated NOT EXISTS: a primary-key probe per candidate row, however many claims
-# the excluded accounts have.)
-_DUE_NOT_EXCLUDED = _DUE.where(~select(claims.c.id).where(
-    claims.c.id == outbox.c.claim_id,
-    claims.c.agency_account.in_(bindparam("excluded", expanding=True))).exists())
+# The account is read by a scalar subquery, a primary-key probe per candidate row: the
+# planner cannot turn it into a join (a NOT EXISTS was, under PostgreSQL's generic plan for
+# prepared statements, a nested loop over all of an account's claims: 200 ms a lease).
+_ACCOUNT_OF_ROW = select(claims.c.agency_account).where(
+    claims.c.id == outbox.c.claim_id).scalar_subquery()
+_DUE_NOT_EXCLUDED = _DUE.where(func.coalesce(_ACCOUNT_OF_ROW, "").not_in(
+    bindparam("excluded", expanding=True)))
 _LEASE_PG_NOT_EXCLUDED = _TAKE.where(outbox.c.id == any_(func.array(
     _DUE_NOT_EXCLUDED.with_for_update(skip_locked=True, of=outbox).scalar_subquery())))
 _GIVE_BACK = (update(outbox)
