@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from enum import Enum
 
-from .model import ClaimContent, Debtor
+from .model import ClaimContent, ConsumerCredit, Debtor
 
 
 def _plain(value):
@@ -29,6 +29,8 @@ def _canonical(obj) -> dict:
     result = {}
     for name in _FIELDS[type(obj)]:
         value = getattr(obj, name)
+        if value is None and name in _ADDED_LATER:
+            continue  # absent, as in the fingerprints stored before the field existed
         if is_dataclass(value):
             value = _canonical(value)
         else:
@@ -39,7 +41,10 @@ def _canonical(obj) -> dict:
     return result
 
 
-_FIELDS = {cls: tuple(f.name for f in fields(cls)) for cls in (ClaimContent, Debtor)}
+_FIELDS = {cls: tuple(f.name for f in fields(cls))
+           for cls in (ClaimContent, Debtor, ConsumerCredit)}
+# Optional fields added after fingerprints were stored: left out when None, so old ones match.
+_ADDED_LATER = frozenset({"consumer_credit"})
 
 
 def content_fingerprint(content: ClaimContent) -> str:

@@ -152,6 +152,17 @@ class OutboxMessage:
 
 
 @dataclass(frozen=True)
+class ConsumerCredit:
+    """The claim arises from a consumer credit contract (§§ 491-508 BGB, including a shop's
+    own instalment supply, § 506): the dunning procedure is closed to it when the effective
+    annual rate exceeds the base rate at the contract date by more than 12 points
+    (§ 688 (2) Nr. 1 ZPO), and an application must name both (§ 690 (1) Nr. 3 ZPO)."""
+
+    effective_annual_rate: Decimal  # percent per year, e.g. Decimal("14.90")
+    contract_date: date
+
+
+@dataclass(frozen=True)
 class ClaimContent:
     """What a shop submits: compared field by field for idempotent resubmission."""
 
@@ -167,6 +178,8 @@ class ClaimContent:
     counter_performance_rendered: bool
     debtor: Debtor
     currency: str = "EUR"
+    # None: not a consumer credit (every claim before this field existed).
+    consumer_credit: ConsumerCredit | None = None
 
 
 @dataclass
@@ -266,6 +279,13 @@ class Claim:
         self._move(state, at, _agency(self), "agency_status",
                    {"statusCode": code, **(details or {})})
         return True
+
+    def resolve_review(self, state: ClaimState, by: Actor, at: datetime) -> None:
+        """Staff decide where a claim in NEEDS_REVIEW stands (they asked the agency what its
+        unmapped report meant). Nothing goes to the agency; the shop sees the event."""
+        if self.state is not ClaimState.NEEDS_REVIEW:
+            raise DomainError(f"the claim is {self.state.value}, not NEEDS_REVIEW")
+        self._move(state, at, by, "review_resolved", {"resolvedTo": state.value})
 
     def anonymise_debtor(self, at: datetime, by: Actor = SYSTEM) -> bool:
         """Remove the debtor's personal data and the free-text note; amounts and history stay."""

@@ -33,6 +33,10 @@ _PHONE = re.compile(r"^\+?[0-9 ()/\-]{3,40}$")
 _GERMAN_POSTCODE = re.compile(r"^[0-9]{5}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 EARLIEST_BIRTH = date(1900, 1, 1)
+# An effective annual rate is a percentage with at most 4 decimal places (contracts state 2,
+# some systems more); 0 is a valid rate (0 % financing), above 100 is a typing error.
+MAX_RATE = Decimal("100")
+RATE_STEP = Decimal("0.0001")
 
 
 def validate_claim(content: ClaimContent, today: date, prefix: str = "claim") -> list[FieldError]:
@@ -60,6 +64,8 @@ def validate_claim(content: ClaimContent, today: date, prefix: str = "claim") ->
             err("dateOfLastReminder", "must not be in the future")
         if content.date_of_origin is not None and content.date_of_last_reminder < content.date_of_origin:
             err("dateOfLastReminder", "must not be before dateOfOrigin")
+    if content.consumer_credit is not None:
+        _consumer_credit(err, content, today)
     errors.extend(validate_debtor(content.debtor, today, f"{prefix}.debtor"))
     return errors
 
@@ -100,6 +106,31 @@ def validate_debtor(debtor: Debtor, today: date, prefix: str = "claim.debtor") -
         elif debtor.date_of_birth < EARLIEST_BIRTH:
             err("dateOfBirth", "must not be before 1900-01-01")
     return errors
+
+
+def _consumer_credit(err, content: ClaimContent, today: date) -> None:
+    """The facts § 688 (2) Nr. 1 ZPO needs. The contract comes before the claim it gives
+    rise to, so its date may be neither in the future nor after the date of origin."""
+    credit = content.consumer_credit
+    rate = credit.effective_annual_rate
+    if rate is None:
+        err("consumerCredit.effectiveAnnualRate", "is required")
+    elif not isinstance(rate, Decimal) or not rate.is_finite():
+        err("consumerCredit.effectiveAnnualRate", "must be a decimal percentage")
+    elif not 0 <= rate <= MAX_RATE:
+        err("consumerCredit.effectiveAnnualRate", f"must be between 0 and {MAX_RATE} (percent)")
+    elif rate != rate.quantize(RATE_STEP):
+        err("consumerCredit.effectiveAnnualRate", "must have at most 4 decimal places")
+    contract_date = credit.contract_date
+    if contract_date is None:
+        err("consumerCredit.contractDate", "is required")
+    elif contract_date > today:
+        err("consumerCredit.contractDate", "must not be in the future")
+    elif content.date_of_origin is not None and contract_date > content.date_of_origin:
+        err("consumerCredit.contractDate", "must not be after dateOfOrigin")
+    if content.debtor.kind is not DebtorKind.PERSON:
+        err("consumerCredit", "a consumer credit contract (§§ 491-508 BGB) needs a debtor of "
+                              "kind PERSON: a consumer")
 
 
 def _text(err, path: str, value: str | None, *, required: bool = False, limit: int) -> None:

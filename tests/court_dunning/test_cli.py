@@ -39,8 +39,9 @@ def test_check_prints_the_preflight_as_plain_aligned_text(db_url, gateway, claim
     for line in ["     claim: shop-a / INV-2026-0001", "    result: ALLOWED",
                  "     court: AG Coburg", " court fee: 38.00 EUR", " catalogue: 11 Kaufvertrag"]:
         assert line in lines
-    origin = claim.content.date_of_origin  # limitation ends three years after its year's end
-    assert f"limitation: ends on {origin.year + 3}-12-31" in lines
+    # Limitation ends three years after the end of the year the claim arose: fell due.
+    arose = claim.content.due_date or claim.content.date_of_origin
+    assert f"limitation: ends on {arose.year + 3}-12-31" in lines
     assert "reason" not in result.stdout and "\x1b[" not in result.stdout  # no colour in a pipe
 
 
