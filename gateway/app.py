@@ -179,10 +179,13 @@ def give_sandbox_accounts(gw: Gateway) -> list[tuple[str, str]]:
 
 
 def register_database_gauges(gw: Gateway) -> None:
-    """Outbox and sync gauges for /metrics, read from the database at scrape time: right in
-    every process that serves metrics, also when the workers and the sync run elsewhere."""
+    """Outbox, sync and login lockout gauges for /metrics, read from the database at scrape
+    time: right in every process that serves metrics, also when the workers, the sync or
+    other facade processes run elsewhere."""
     from .dispatch import register_outbox_metrics
+    from .store.login_throttle_store import register_lockout_metrics
     from .sync.metrics import register_sync_metrics
 
     register_outbox_metrics(gw.engine, clock=gw.clock)
     register_sync_metrics(gw.engine)
+    register_lockout_metrics(gw.engine, gw.clock)

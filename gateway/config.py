@@ -5,6 +5,7 @@ ConfigError naming the setting, which the CLI prints as one line.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -84,6 +85,16 @@ def _text(raw: Any) -> str:
     return str(raw)
 
 
+def _addresses(raw: Any) -> tuple[str, ...]:
+    # A TOML list or a comma-separated string of IP addresses or networks.
+    items = raw if isinstance(raw, (list, tuple)) else str(raw).split(",")
+    try:
+        return tuple(str(ipaddress.ip_network(str(i).strip(), strict=False))
+                     for i in items if str(i).strip())
+    except ValueError:
+        raise ValueError("must be IP addresses or networks, comma-separated") from None
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -108,6 +119,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("server_workers", _int_between(1, 64), 1,
             "facade processes: 1 = one waitress process; more = gunicorn with that many "
             "worker processes (about one per core)"),
+    Setting("request_read_timeout_s", _float_between(0.5, 3600.0), 30.0,
+            "a request (headers and body) must have arrived whole this many seconds after its "
+            "first byte (the first one on a connection: after the connection opened); a slower "
+            "client is answered 408 and its connection closed"),
+    Setting("server_idle_timeout_s", _int_between(1, 86400), 60,
+            "a connection that is not in a request and sends or receives nothing for this many "
+            "seconds is closed (keep-alive between requests)"),
+    Setting("server_connection_limit", _int_between(10, 100000), 1000,
+            "open connections per facade process; further ones wait in the listen backlog "
+            "until one closes"),
     Setting("max_body_bytes", _int_between(1024, 1 << 30), 1 << 20,
             "largest SOAP request accepted (bytes)"),
     Setting("max_batch_body_bytes", _int_between(1024, 1 << 30), 16 << 20,
@@ -142,6 +163,34 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("secret_key", _text, "",
             "installation secret for WS-Security PasswordDigest (per-shop digest secrets derive "
             "from it); empty = PasswordDigest refused", secret=True),
+    Setting("trusted_proxies", _addresses, (),
+            "addresses or networks (comma-separated, e.g. 10.0.0.5,10.1.0.0/16) of the proxies "
+            "in front of the facade: only from these is X-Forwarded-For believed for the client "
+            "address the login throttle counts; empty = the connection's address"),
+    Setting("login_address_free_failures", _int_between(0, 100000), 5,
+            "failed logins from one client address before each further attempt from it must "
+            "wait (the delay doubles per failure)"),
+    Setting("login_address_lockout_failures", _int_between(1, 100000), 20,
+            "failed logins from one client address that lock it out for GATEWAY_LOGIN_LOCKOUT_S"),
+    Setting("login_shop_free_failures", _int_between(0, 100000), 20,
+            "failed logins for one shop id (from any address) before each further attempt "
+            "must wait; at least the address lockout, so one address alone cannot delay a shop"),
+    Setting("login_shop_lockout_failures", _int_between(1, 100000), 100,
+            "failed logins for one shop id that lock the shop id out for GATEWAY_LOGIN_LOCKOUT_S"),
+    Setting("login_delay_s", _float_between(0.0, 3600.0), 1.0,
+            "the first delay after the free failures; it doubles with each further failure"),
+    Setting("login_max_delay_s", _float_between(0.0, 86400.0), 60.0, "the longest delay"),
+    Setting("login_lockout_s", _float_between(1.0, 30 * 86400.0), 900.0,
+            "how long a lockout lasts (`gateway logins unlock` lifts it earlier)"),
+    Setting("login_forget_after_s", _float_between(1.0, 30 * 86400.0), 3600.0,
+            "failures are forgotten after this long without a new one (a success forgets a "
+            "shop's at once)"),
+    Setting("password_check_concurrency", _int_between(0, 256), 0,
+            "password hashes (scrypt, 16 MiB each) computed at once per facade process; "
+            "0 = the number of CPUs"),
+    Setting("password_check_wait_s", _float_between(0.0, 60.0), 1.0,
+            "how long a login waits for a free hash slot before it is answered Server.Unavailable"),
+
     Setting("simulator_speed", _float_between(0.0, 1000.0), 0.1,
             "simulated agency days per second of the in-process simulator"),
     Setting("sync_interval_s", _float_between(0.0, 86400.0), None,
@@ -161,6 +210,9 @@ class Settings:
     public_url: str
     server_threads: int
     server_workers: int
+    request_read_timeout_s: float
+    server_idle_timeout_s: int
+    server_connection_limit: int
     max_body_bytes: int
     max_batch_body_bytes: int
     run_worker: bool
@@ -176,6 +228,17 @@ class Settings:
     keep_delivered_days: int
     metrics_enabled: bool
     secret_key: str
+    trusted_proxies: tuple[str, ...]
+    login_address_free_failures: int
+    login_address_lockout_failures: int
+    login_shop_free_failures: int
+    login_shop_lockout_failures: int
+    login_delay_s: float
+    login_max_delay_s: float
+    login_lockout_s: float
+    login_forget_after_s: float
+    password_check_concurrency: int
+    password_check_wait_s: float
     simulator_speed: float
     sync_interval_s: float | None
 

@@ -3,8 +3,10 @@
 Redaction works on two levels: keys that hold personal data (names, address,
 contacts, date of birth, secrets) are replaced wholesale, and free text is
 scrubbed of e-mail addresses, phone numbers and the XML elements that carry
-personal data. stdlib logging (spyne, zeep, waitress) is routed through the
-same processors, so their records are scrubbed too.
+personal data. stdlib logging (zeep, waitress, ...) is routed through the
+same processors, so their records are scrubbed too. A library whose records quote
+whole requests can be contained instead (contain(): the shop facade does so with
+spyne's): its lines are then withheld, not scrubbed.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import logging
 import re
 import sys
 import uuid
-from typing import Any
+from typing import Any, Callable
 
 import structlog
 
@@ -126,6 +128,39 @@ def configure(level: str = "info", fmt: str = "auto", stream: Any = None) -> Non
     logging.getLogger("waitress").setLevel(logging.WARNING)
     # Alembic narrates every connection at INFO; `gateway db upgrade` says what it did itself.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+class _Contained(logging.Handler):
+    """Takes every record of a library's loggers in place of the root handlers: drops
+    what the library logs below WARNING and what `owned` says the caller logs itself, and
+    writes the rest as one line that names the library's logger, the level and the
+    exception type, never the record's text (it may quote a request)."""
+
+    def __init__(self, owned: Callable[[logging.LogRecord], bool]):
+        super().__init__(logging.WARNING)
+        self.owned = owned
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.owned(record):
+            return
+        exc = record.exc_info[1] if record.exc_info else None
+        get_logger("gateway.library").log(
+            record.levelno, "library log line withheld (it may quote a request)",
+            library_logger=record.name, error=type(exc).__name__ if exc else None)
+
+
+def contain(name: str, owned: Callable[[logging.LogRecord], bool]) -> None:
+    """Route the records of logger `name` and its children to a _Contained handler only.
+
+    Independent of when logging is configured and of import order: the handler sits on
+    the library's logger, which no longer propagates to the root handlers. Idempotent.
+    """
+    logger = logging.getLogger(name)
+    logger.handlers[:] = [h for h in logger.handlers if not isinstance(h, _Contained)]
+    logger.addHandler(_Contained(owned))
+    logger.propagate = False
+    if logger.level < logging.WARNING:
+        logger.setLevel(logging.WARNING)  # below it nothing is written: do not build records
 
 
 def _isatty(stream: Any) -> bool:

@@ -14,7 +14,9 @@ def _register_optional() -> None:
                          ("gateway.cli.serve", "command"),
                          ("gateway.cli.sync", "command"),
                          ("gateway.cli.worker", "command"),
-                         ("gateway.cli.outbox", "command"),):
+                         ("gateway.cli.outbox", "command"),
+                         ("gateway.cli.logins", "command"),
+                         ("gateway.cli.staff", "command"),):
         try:
             cli.add_command(getattr(importlib.import_module(module), attr))
         except ModuleNotFoundError as exc:

@@ -14,14 +14,14 @@ import logging
 from decimal import Decimal
 from typing import Any, Callable
 
-from spyne import Application, Date, Integer, ServiceBase, Unicode, rpc
+from spyne import Application, Date, Fault, Integer, ServiceBase, Unicode, rpc
 from spyne import const as spyne_const
 from spyne.protocol.soap import Soap11
 from sqlalchemy.exc import DBAPIError, TimeoutError as PoolTimeout
 
 from gateway import logs
-from gateway.domain.errors import Conflict, DomainError, FieldError, NotFound, ValidationFailed
-from gateway.domain.model import (Claim, ClaimContent, ClaimEvent, ClaimType,
+from gateway.domain.errors import DomainError, FieldError, NotFound, ValidationFailed
+from gateway.domain.model import (Claim, ClaimContent, ClaimEvent, ClaimType, ConsumerCredit,
                                   CourtDates, CourtDunningInstruction, Debtor, DebtorKind,
                                   Salutation)
 from gateway.service import claims as use_cases
@@ -32,14 +32,6 @@ from .hardening import BATCH_ERRORS_KEY, BATCH_INDICES_KEY
 from . import types as t
 
 log = logs.get_logger("gateway.shop_api")
-
-# Spyne logs whole request documents and values (debtor data) from these loggers, at
-# DEBUG and, for invalid input, at ERROR. The facade logs what it needs itself.
-for _name in ("spyne.protocol.soap.soap11", "spyne.protocol.soap.soap11.invalid",
-              "spyne.protocol.xml", "spyne.protocol.xml.invalid", "spyne.protocol._inbase",
-              "spyne.protocol._outbase", "spyne.application", "spyne.application.server",
-              "spyne.server.wsgi"):
-    logging.getLogger(_name).setLevel(logging.CRITICAL)
 
 # Spyne runs a full gc.collect() at most once a second after a request (to close uploaded
 # files early; the facade takes none). On a heap the size of the gateway's that takes
@@ -52,6 +44,9 @@ MAX_CHANGES_LIMIT = 1000
 SHOP_ID_KEY = "gateway.shop_id"
 # The envelope hardening.parse built and the schema validated, handed to Spyne unparsed.
 ENVELOPE_KEY = "gateway.envelope"
+# The fault Spyne answered (a ShopFault), for the facade's own log line.
+FAULT_KEY = "gateway.fault"
+HTTP_TRANSPORT = "http://schemas.xmlsoap.org/soap/http"
 _CURSOR_PREFIX = "c1:"
 
 
@@ -77,7 +72,7 @@ def guarded(fn: Callable) -> Callable:
         except f.ShopFault:
             raise
         except Exception as exc:  # noqa: BLE001 - every error becomes a fault
-            raise to_fault(exc) from None
+            raise to_fault(exc, fn.__name__) from None
 
     return wrapper
 
@@ -92,30 +87,35 @@ def operation(*params: Any, **options: Any) -> Callable:
     return decorate
 
 
-def to_fault(exc: Exception) -> f.ShopFault:
+# What a Conflict means, by operation (the use cases raise one kind of Conflict).
+_CONFLICT_REASONS = {"SubmitClaim": "SHOP_CLAIM_ID_TAKEN", "SubmitClaims": "SHOP_CLAIM_ID_TAKEN",
+                     "RequestCourtDunningOrder": "COURT_PROCEDURE_RUNNING"}
+
+
+def to_fault(exc: Exception, operation: str = "") -> f.ShopFault:
+    """The declared fault for an error of a use case. Messages repeat no value of the
+    request: the use cases' messages quote the shop's claim id, which is taken out."""
     from gateway.service.court_dunning import DunningRefused
 
     if isinstance(exc, ValidationFailed):
         return f.ValidationErrorFault.of(exc.errors)
     if isinstance(exc, NotFound):
-        return f.NotFoundFault(str(exc))
+        return f.NotFoundFault("no claim with this shopClaimId for this shop")
     if isinstance(exc, DunningRefused):
         reasons = [(r.code.value, r.message) for r in exc.preflight.reasons]
-        return f.DunningRefusedFault(str(exc), f.refusal_detail(reasons))
-    if isinstance(exc, Conflict):
-        return f.ConflictFault(str(exc))
+        return f.DunningRefusedFault(f.without_values(str(exc)), findings=reasons)
     if isinstance(exc, use_cases.UnknownShop):
         return f.AuthenticationFailedFault(f.AUTH_MESSAGE)
-    if isinstance(exc, DomainError):
-        return f.ConflictFault(str(exc))
+    if isinstance(exc, DomainError):  # Conflict, IllegalTransition, a state refusing a change
+        return f.ConflictFault(f.without_values(str(exc)),
+                               _CONFLICT_REASONS.get(operation, "STATE_DOES_NOT_ALLOW"))
     if isinstance(exc, (DBAPIError, PoolTimeout, DatabaseUnavailable)):
         # The type only: a driver message may quote the statement's parameters.
         log.error("database unavailable", error=type(exc).__name__)
         return f.UnavailableFault("the gateway's database is unavailable; retry later")
     log.error("unexpected error in operation", error=type(exc).__name__)
-    fault = f.ShopFault("internal error; the gateway logged it under this request's "
-                        "correlation id")
-    return fault
+    return f.ShopFault("internal error; the gateway logged it under this request's "
+                       "correlation id")
 
 
 # -- mapping: contract -> domain ------------------------------------------------------------
@@ -140,7 +140,16 @@ def content_of(claim: t.Claim) -> ClaimContent:
         date_of_origin=claim.dateOfOrigin, due_date=claim.dueDate,
         date_of_last_reminder=claim.dateOfLastReminder, note=claim.note,
         counter_performance_rendered=bool(claim.counterPerformanceRendered),
-        debtor=debtor, currency=claim.currency if claim.currency is not None else "EUR")
+        debtor=debtor, currency=claim.currency if claim.currency is not None else "EUR",
+        consumer_credit=_consumer_credit(claim.consumerCredit))
+
+
+def _consumer_credit(credit: t.ConsumerCredit | None) -> ConsumerCredit | None:
+    # Missing parts stay None: the domain's validation names them.
+    if credit is None:
+        return None
+    return ConsumerCredit(effective_annual_rate=credit.effectiveAnnualRate,
+                          contract_date=credit.contractDate)
 
 
 # -- mapping: domain -> contract ------------------------------------------------------------
@@ -152,6 +161,7 @@ def receipt(claim: Claim, created: bool) -> t.ClaimReceipt:
 
 def claim_out(content: ClaimContent) -> t.Claim:
     d = content.debtor
+    credit = content.consumer_credit
     return t.Claim(
         shopClaimId=content.shop_claim_id, claimType=content.claim_type.value,
         reason=content.reason, principal=content.principal, dunningFees=content.dunning_fees,
@@ -163,15 +173,19 @@ def claim_out(content: ClaimContent) -> t.Claim:
                         legalForm=d.legal_form, careOf=d.care_of, street=d.street,
                         houseNumber=d.house_number, postcode=d.postcode, city=d.city,
                         country=d.country, email=d.email, phone=d.phone, mobile=d.mobile,
-                        dateOfBirth=d.date_of_birth))
+                        dateOfBirth=d.date_of_birth),
+        consumerCredit=t.ConsumerCredit(effectiveAnnualRate=credit.effective_annual_rate,
+                                        contractDate=credit.contract_date) if credit else None)
 
 
-def view_of(claim: Claim) -> t.ClaimView:
+def view_of(claim: Claim, facts=None) -> t.ClaimView:
+    """facts: the claim's ClaimLegalFacts (limitation, moved deadlines, default interest);
+    None shows the court deadlines by the calendar and no legal facts."""
     from gateway.service.court_dunning import court_deadlines_for
 
     a = claim.accounting
     court = claim.court
-    deadlines = court_deadlines_for(claim)
+    deadlines = facts.deadlines if facts is not None else court_deadlines_for(claim)
     known = court != CourtDates()  # every deadline derives from a court date
     return t.ClaimView(
         claim=claim_out(claim.content), claimId=claim.id, state=claim.state.value,
@@ -189,8 +203,57 @@ def view_of(claim: Claim) -> t.ClaimView:
             enforcementOrderIssuedOn=court.enforcement_order_issued_on,
             objectionPeriodEndsOn=deadlines.objection_period_ends_on,
             enforcementOrderDeadline=deadlines.enforcement_order_deadline,
-            limitationSuspensionEndsOn=deadlines.limitation_suspension_ends_on) if known else None,
-        createdAt=claim.created_at, lastUpdate=claim.updated_at)
+            limitationSuspensionEndsOn=deadlines.limitation_suspension_ends_on,
+            enforcementOrderEarliestOn=deadlines.enforcement_order_earliest_on,
+            objectionPeriodEndMoved=moved_date_of(deadlines.objection_period_end),
+            enforcementOrderDeadlineMoved=moved_date_of(deadlines.enforcement_order_last_day),
+            courtSeatState=deadlines.court_seat_state) if known else None,
+        createdAt=claim.created_at, lastUpdate=claim.updated_at,
+        handoverReadyOn=claim.handover_ready_on,
+        dunningCourt=facts.court if facts is not None else None,
+        limitation=limitation_of(facts.limitation, facts.court_seat_state)
+        if facts is not None else None,
+        defaultClaims=default_claims_of(facts.default_claims, facts.checked_on)
+        if facts is not None else None)
+
+
+def moved_date_of(moved) -> t.MovedDate | None:
+    """A domain MovedDate -> the contract's, only when a rule moved it."""
+    if moved is None or not moved.moved:
+        return None
+    return t.MovedDate(calendarDay=moved.original, movedTo=moved.moved_to, rule=moved.rule,
+                       reason=moved.reason)
+
+
+def limitation_of(limitation, court_seat_state: str | None) -> t.Limitation | None:
+    if limitation is None:
+        return None
+    last_day = limitation.last_filing_day
+    return t.Limitation(claimAroseOn=limitation.arose_on, claimAroseFrom=limitation.arose_from,
+                        endsOn=limitation.ends_on, lastFilingDay=last_day.moved_to,
+                        lastFilingDayMoved=moved_date_of(last_day),
+                        courtSeatState=court_seat_state)
+
+
+def default_claims_of(claims, up_to) -> t.DefaultClaims | None:
+    if claims is None:
+        return None
+    begins, interest = claims.begins, claims.interest
+    return t.DefaultClaims(
+        upTo=up_to, flatFee=claims.flat_fee,
+        defaultBeginsOn=begins.on if begins else None,
+        defaultRule=begins.rule if begins else None,
+        defaultReason=begins.reason if begins else None,
+        interest=t.DefaultInterest(
+            startsOn=interest.start, endsOn=interest.end, rule=interest.rule,
+            pointsOverBaseRate=interest.points_over_base, total=interest.total,
+            ratesConfirmed=interest.rates_confirmed,
+            periods=[t.InterestPeriod(startsOn=p.start, endsOn=p.end, days=p.days,
+                                      baseRate=p.base_rate.percent,
+                                      baseRateValidFrom=p.base_rate.valid_from,
+                                      baseRateStatus=p.base_rate.status.value, rate=p.rate,
+                                      amount=p.amount) for p in interest.periods])
+        if interest else None)
 
 
 def event_of(event: ClaimEvent) -> t.HistoryEvent:
@@ -201,13 +264,20 @@ def event_of(event: ClaimEvent) -> t.HistoryEvent:
                           stateAfter=event.state_after.value, details=details or None)
 
 
-def preflight_of(p) -> t.CourtDunningPreflight:
+def preflight_of(p, checked_on) -> t.CourtDunningPreflight:
     return t.CourtDunningPreflight(
         allowed=p.allowed,
-        reasons=[t.Finding(code=r.code.value, message=r.message) for r in p.reasons],
-        warnings=[t.Finding(code=w.code.value, message=w.message) for w in p.warnings],
+        reasons=[finding_of(r) for r in p.reasons],
+        warnings=[finding_of(w) for w in p.warnings],
         limitationEndsOn=p.limitation_ends_on, court=p.court, courtFee=p.court_fee,
-        catalogueNumber=p.catalogue_number, catalogueLabel=p.catalogue_label)
+        catalogueNumber=p.catalogue_number, catalogueLabel=p.catalogue_label,
+        limitation=limitation_of(p.limitation, p.court_seat_state),
+        defaultClaims=default_claims_of(p.default_claims, checked_on))
+
+
+def finding_of(finding) -> t.Finding:
+    return t.Finding(code=finding.code.value, message=finding.message,
+                     facts=[t.Detail(name=n, value=v) for n, v in finding.facts] or None)
 
 
 def encode_cursor(seq: int) -> str:
@@ -245,7 +315,7 @@ def _item_errors(index: int, errors: list[FieldError]) -> list[FieldError]:
 
 def _item_error(index: int, shop_claim_id: str | None, exc: Exception,
                 prefixed: bool = False) -> t.ClaimResult:
-    fault = to_fault(exc)
+    fault = to_fault(exc, "SubmitClaims")
     if isinstance(fault, f.UnavailableFault):
         raise fault  # the database is gone: the whole call fails, the shop retries it
     field_errors = []
@@ -254,7 +324,8 @@ def _item_error(index: int, shop_claim_id: str | None, exc: Exception,
     message = f.validation_message(field_errors) if field_errors else fault.faultstring
     return t.ClaimResult(index=index, shopClaimId=shop_claim_id, error=t.ItemError(
         code=fault.faultcode, message=message,
-        fieldErrors=[t.FieldError(path=e.path, message=e.message) for e in field_errors] or None))
+        fieldErrors=[t.FieldError(path=e.path, message=e.message) for e in field_errors] or None,
+        reason=None if field_errors else fault.reason))
 
 
 _REQ_ID = Unicode(min_occurs=1, nillable=False)
@@ -296,8 +367,10 @@ class ShopService(ServiceBase):
 
     @operation(_REQ_ID, _returns=t.ClaimView.customize(min_occurs=1, nillable=False), _out_variable_name="claim", _throws=_RECEIPT_FAULTS)
     def GetClaim(ctx, shopClaimId):
-        return view_of(use_cases.get_claim(_gateway(ctx).read_uow, _shop(ctx),
-                                           _required_id(shopClaimId)))
+        from gateway.service.court_dunning import claim_with_legal_facts, court_date
+
+        return view_of(*claim_with_legal_facts(_gateway(ctx).read_uow, _shop(ctx),
+                                               _required_id(shopClaimId), court_date(_now(ctx))))
 
     @operation(_REQ_ID, _returns=t.ClaimHistory.customize(min_occurs=1, nillable=False), _out_variable_name="history",
          _throws=_RECEIPT_FAULTS)
@@ -314,7 +387,7 @@ class ShopService(ServiceBase):
         limit = DEFAULT_CHANGES_LIMIT if limit is None else limit
         if not 1 <= limit <= MAX_CHANGES_LIMIT:
             raise ValidationFailed([FieldError("limit", f"must be between 1 and "
-                                               f"{MAX_CHANGES_LIMIT}, got {limit}")])
+                                               f"{MAX_CHANGES_LIMIT}")])
         changes = use_cases.list_changes(_gateway(ctx).uow, _shop(ctx), after, limit)
         last = changes[-1].seq if changes else after
         return t.ClaimChanges(
@@ -345,9 +418,9 @@ class ShopService(ServiceBase):
     def CheckCourtDunningOrder(ctx, shopClaimId):
         from gateway.service.court_dunning import check_court_dunning, court_date
 
+        today = court_date(_now(ctx))
         return preflight_of(check_court_dunning(_gateway(ctx).read_uow, _shop(ctx),
-                                                _required_id(shopClaimId),
-                                                today=court_date(_now(ctx))))
+                                                _required_id(shopClaimId), today=today), today)
 
     @operation(_REQ_ID, t.InstructionEnum(min_occurs=1, nillable=False), _REQ_ID, _OPT_TEXT,
          _returns=t.ClaimReceipt.customize(min_occurs=1, nillable=False), _out_variable_name="receipt",
@@ -379,17 +452,71 @@ class ParsedSoap11(Soap11):
         # No id/href table: multi-reference (SOAP-encoded) bodies are not document/literal.
         ctx.in_document = (envelope, {})
 
+    def from_unicode(self, cls, value, *args, **kwargs):
+        # The schema collapses whitespace around dates, numbers and booleans; Spyne does
+        # not (" true " read as False, " 2024-01-01 " refused): strip it as the schema does.
+        if isinstance(value, str) and not issubclass(cls, Unicode):
+            value = value.strip()
+        return super().from_unicode(cls, value, *args, **kwargs)
+
+
+class FaultWritingSoap11(Soap11):
+    """SOAP 1.1 out: writes every fault as the facade's Fault element (faults.fault_element),
+    the detail exactly as the WSDL declares it and no faultstring of Spyne's own, which
+    quotes the refused value; notes the fault for the facade's log line."""
+
+    def fault_to_parent(self, ctx, cls, inst, parent, ns, *args, **kwargs):
+        fault = inst if isinstance(inst, f.ShopFault) else spyne_fault(inst)
+        req_env = getattr(ctx.transport, "req_env", None)
+        if req_env is not None:
+            req_env[FAULT_KEY] = fault
+        parent.append(f.fault_element(fault.faultcode, fault.faultstring, fault.detail))
+
+    schema_validation_error_to_parent = fault_to_parent
+
+
+def spyne_fault(fault: Fault) -> f.ShopFault:
+    """A fault Spyne raised itself (a value the schema took but Spyne cannot read): a
+    declared fault whose message does not repeat the value, as Spyne's does."""
+    if str(fault.faultcode).startswith("Client"):
+        return f.ValidationErrorFault("invalid request: a value the schema accepts could not "
+                                      "be read; send dates as YYYY-MM-DD, numbers without "
+                                      "exponents")
+    return f.ShopFault("internal error; the gateway logged it under this request's "
+                       "correlation id")
+
 
 def build_application(gateway: Any) -> Application:
     """A Spyne Application bound to one Gateway (several may run in one process).
 
     No Spyne validator: the middleware validates each body against the same schema
-    with lxml first, so it can name every offending field by path.
+    with lxml first, so it can name every offending field by path. No xsi:type lookup:
+    the contract has no polymorphism, and the schema has checked any xsi:type.
     """
     app = Application([ShopService], tns=t.NAMESPACE, name=t.SERVICE_NAME,
-                      in_protocol=ParsedSoap11(validator=None), out_protocol=Soap11())
+                      in_protocol=ParsedSoap11(validator=None, parse_xsi_type=False),
+                      out_protocol=FaultWritingSoap11())
+    # What the WSGI server would set: the binding's transport is SOAP over HTTP, also in
+    # a document built without a server (the committed copy).
+    app.transport = HTTP_TRANSPORT
     app.gateway = gateway
     return app
+
+
+def own_spyne_logging() -> None:
+    """The facade logs its faults itself (wsgi: one line per request, code and reason,
+    no value). Spyne logs each of them at ERROR with a traceback, and invalid documents
+    in full; its loggers go to a handler of their own, whatever was imported or
+    configured first: records about faults are dropped, any other problem is one line
+    without the record's text."""
+    logs.contain("spyne", _about_a_fault)
+    # Not even built: a record and traceback per client fault (the handler drops them).
+    logging.getLogger("spyne.application.client").setLevel(logging.CRITICAL)
+
+
+def _about_a_fault(record: logging.LogRecord) -> bool:
+    exc = record.exc_info[1] if record.exc_info else None
+    return isinstance(exc, Fault) or isinstance(record.msg, Fault)
 
 
 def interface_document(application: Application, url: str) -> bytes:

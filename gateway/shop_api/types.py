@@ -26,6 +26,8 @@ def _req(kind, **kw):
 
 # xsd:decimal with at most 2 fraction digits; Spyne hands these over as Decimal.
 Money = Decimal(fraction_digits=2, total_digits=12)
+# A percentage (an interest rate in percent per year) with at most 4 fraction digits.
+Percent = Decimal(fraction_digits=4, total_digits=7)
 
 
 def _enum(type_name: str, *values: str):
@@ -64,6 +66,18 @@ class Debtor(Model):
     ]
 
 
+class ConsumerCredit(Model):
+    """The claim arises from a consumer credit contract (§§ 491-508 BGB, also a shop's own
+    instalment sale): its effective annual rate in percent and the contract date. The court
+    dunning procedure is closed to it when the rate exceeds the base rate at the contract
+    date by more than 12 points (§ 688 (2) Nr. 1 ZPO)."""
+
+    _type_info = [
+        ("effectiveAnnualRate", _opt(Percent)),
+        ("contractDate", _opt(Date)),
+    ]
+
+
 class Claim(Model):
     _type_info = [
         ("shopClaimId", _req(Unicode)),
@@ -78,6 +92,7 @@ class Claim(Model):
         ("note", _opt(Unicode)),
         ("counterPerformanceRendered", _opt(Boolean)),
         ("debtor", _req(Debtor)),
+        ("consumerCredit", _opt(ConsumerCredit)),
     ]
 
 
@@ -99,12 +114,14 @@ FieldErrorList = Array(FieldError.customize(min_occurs=0, nillable=False), membe
 
 
 class ItemError(Model):
-    """Why one item of SubmitClaims was not taken: a fault code and message, fields named."""
+    """Why one item of SubmitClaims was not taken: a fault code and message, and the
+    fields named (ValidationError) or the fault's reason code (the others)."""
 
     _type_info = [
         ("code", _req(Unicode)),
         ("message", _req(Unicode)),
         ("fieldErrors", _opt(FieldErrorList)),
+        ("reason", _opt(Unicode)),
     ]
 
 
@@ -134,8 +151,23 @@ class Accounting(Model):
     ]
 
 
+class MovedDate(Model):
+    """A period's last day that a rule moved off a Saturday, Sunday or public holiday:
+    calendarDay by the calendar, movedTo the day it really ends, the rule ("§ 193 BGB",
+    "§ 222 (2) ZPO") and every day skipped and why."""
+
+    _type_info = [
+        ("calendarDay", _req(Date)),
+        ("movedTo", _req(Date)),
+        ("rule", _req(Unicode)),
+        ("reason", _req(Unicode)),
+    ]
+
+
 class Deadlines(Model):
-    """Court deadlines where the agency reported the dates they follow from."""
+    """Court deadlines where the agency reported the dates they follow from. The last days
+    of the court's periods are moved off weekends and holidays at the dunning court's seat
+    (§ 222 (2) ZPO); the ...Moved elements say when and why."""
 
     _type_info = [
         ("dunningOrderIssuedOn", _opt(Date)),
@@ -144,6 +176,77 @@ class Deadlines(Model):
         ("objectionPeriodEndsOn", _opt(Date)),
         ("enforcementOrderDeadline", _opt(Date)),
         ("limitationSuspensionEndsOn", _opt(Date)),
+        # The first day the enforcement order may be applied for (§ 699 (1) 2 ZPO).
+        ("enforcementOrderEarliestOn", _opt(Date)),
+        ("objectionPeriodEndMoved", _opt(MovedDate)),
+        ("enforcementOrderDeadlineMoved", _opt(MovedDate)),
+        # The federal state whose holidays counted (the dunning court's seat).
+        ("courtSeatState", _opt(Unicode)),
+    ]
+
+
+class Limitation(Model):
+    """When the claim becomes time-barred (§§ 195, 199 (1) BGB): it arose on claimAroseOn
+    (its dueDate, else its dateOfOrigin: claimAroseFrom), limitation ends on endsOn (31
+    December), and an application filed on lastFilingDay still counts (§ 193 BGB at the
+    dunning court's seat, courtSeatState; lastFilingDayMoved says why when it moved)."""
+
+    _type_info = [
+        ("claimAroseOn", _req(Date)),
+        ("claimAroseFrom", _req(Unicode)),
+        ("endsOn", _req(Date)),
+        ("lastFilingDay", _req(Date)),
+        ("lastFilingDayMoved", _opt(MovedDate)),
+        ("courtSeatState", _req(Unicode)),
+    ]
+
+
+class InterestPeriod(Model):
+    """Days with one base rate; both startsOn and endsOn count."""
+
+    _type_info = [
+        ("startsOn", _req(Date)),
+        ("endsOn", _req(Date)),
+        ("days", _req(Integer)),
+        ("baseRate", _req(Percent)),
+        ("baseRateValidFrom", _req(Date)),
+        # CONFIRMED, UNCONFIRMED (in the table, not checked) or ASSUMED (after the table).
+        ("baseRateStatus", _req(Unicode)),
+        ("rate", _req(Percent)),
+        ("amount", _req(Money)),
+    ]
+
+
+class DefaultInterest(Model):
+    """Default interest on the principal (§ 288 (1) BGB: base rate + 5 points against a
+    consumer, (2): + 9 against a business) from startsOn to endsOn, split where the base
+    rate changes; total is the exact sum rounded once."""
+
+    _type_info = [
+        ("startsOn", _req(Date)),
+        ("endsOn", _req(Date)),
+        ("rule", _req(Unicode)),
+        ("pointsOverBaseRate", _req(Percent)),
+        ("periods", _req(Array(InterestPeriod.customize(min_occurs=0, nillable=False),
+                               member_name="period"))),
+        ("total", _req(Money)),
+        ("ratesConfirmed", _req(Boolean)),
+    ]
+
+
+class DefaultClaims(Model):
+    """What default adds to the principal up to upTo (today, or the day checked): when
+    default began and by which rule (§ 286 BGB; absent when nothing known puts the debtor
+    in default), the default interest (absent before default) and the 40 EUR flat fee
+    against a business debtor (§ 288 (5) BGB; else 0.00). On the whole principal."""
+
+    _type_info = [
+        ("upTo", _req(Date)),
+        ("defaultBeginsOn", _opt(Date)),
+        ("defaultRule", _opt(Unicode)),
+        ("defaultReason", _opt(Unicode)),
+        ("interest", _opt(DefaultInterest)),
+        ("flatFee", _req(Money)),
     ]
 
 
@@ -163,11 +266,20 @@ class ClaimView(Model):
         ("deadlines", _opt(Deadlines)),
         ("createdAt", _req(DateTime)),
         ("lastUpdate", _req(DateTime)),
+        # WAITING_FOR_DEFAULT: the day the gateway hands the claim over (the shop's policy).
+        ("handoverReadyOn", _opt(Date)),
+        # The competent dunning court the dates below count at.
+        ("dunningCourt", _opt(Unicode)),
+        ("limitation", _opt(Limitation)),
+        ("defaultClaims", _opt(DefaultClaims)),
     ]
 
 
 class Detail(Model):
     _type_info = [("name", _req(Unicode)), ("value", _opt(Unicode))]
+
+
+DetailList = Array(Detail.customize(min_occurs=0, nillable=False), member_name="detail")
 
 
 class HistoryEvent(Model):
@@ -177,7 +289,7 @@ class HistoryEvent(Model):
         ("what", _req(Unicode)),
         ("stateBefore", _opt(Unicode)),
         ("stateAfter", _req(Unicode)),
-        ("details", _opt(Array(Detail.customize(min_occurs=0, nillable=False), member_name="detail"))),
+        ("details", _opt(DetailList)),
     ]
 
 
@@ -204,7 +316,11 @@ class ClaimChanges(Model):
 
 
 class Finding(Model):
-    _type_info = [("code", _req(Unicode)), ("message", _req(Unicode))]
+    """A refusal reason or warning; facts: the figures behind it (dates ISO, rates and
+    amounts as plain decimals), e.g. lastFilingDay, baseRate, limit."""
+
+    _type_info = [("code", _req(Unicode)), ("message", _req(Unicode)),
+                  ("facts", _opt(DetailList))]
 
 
 FindingList = Array(Finding.customize(min_occurs=0, nillable=False), member_name="finding")
@@ -220,6 +336,8 @@ class CourtDunningPreflight(Model):
         ("courtFee", _opt(Money)),
         ("catalogueNumber", _req(Integer)),
         ("catalogueLabel", _req(Unicode)),
+        ("limitation", _opt(Limitation)),
+        ("defaultClaims", _opt(DefaultClaims)),
     ]
 
 

@@ -14,12 +14,14 @@ from spyne.server.wsgi import WsgiApplication
 from sqlalchemy import text
 
 from gateway import logs, metrics
+from gateway.service.passwords import PasswordCheckBusy
 
 from . import auth, faults, hardening
-from .service import (ENVELOPE_KEY, OPERATIONS, SHOP_ID_KEY, build_application,
-                      interface_document)
+from .service import (ENVELOPE_KEY, FAULT_KEY, OPERATIONS, SHOP_ID_KEY, build_application,
+                      interface_document, own_spyne_logging)
 
 SOAP_PATH = "/soap/shop"
+REALM = "inkasso-gateway"
 _FAULTCODE = re.compile(rb"<faultcode>(?:[\w.-]+:)?([\w.]+)</faultcode>")
 _CID = re.compile(r"^[\w.-]{1,64}$")
 
@@ -39,6 +41,7 @@ class ShopApp:
     def __init__(self, gateway: Any, *, advertised_url: str | None = None,
                  secret_key: str | None = None, authenticator: auth.Authenticator | None = None):
         settings = gateway.settings
+        own_spyne_logging()  # before Spyne answers anything: its fault log lines quote requests
         self.gateway = gateway
         self.max_body = settings.max_body_bytes
         self.max_batch_body = settings.max_batch_body_bytes
@@ -61,7 +64,7 @@ class ShopApp:
         started = time.perf_counter()
         path = environ.get("PATH_INFO") or "/"
         method = environ.get("REQUEST_METHOD", "GET")
-        operation, shop, code = "-", None, None
+        operation, shop, code, noted = "-", None, None, None
         try:
             if path == "/healthz":
                 status, headers, body = self._health()
@@ -78,7 +81,7 @@ class ShopApp:
                 status, headers, body = _plain("405 Method Not Allowed",
                                                "POST a SOAP 1.1 envelope; GET ?wsdl for the WSDL")
             else:
-                operation, shop, status, headers, body = self._soap(environ)
+                operation, shop, status, headers, body, noted = self._soap(environ)
                 code = _fault_code(status, body)
         except Exception as exc:  # noqa: BLE001 - last line of defence: a fault, no traceback
             log.error("unhandled error", error=type(exc).__name__, operation=operation)
@@ -91,14 +94,19 @@ class ShopApp:
             LATENCY.observe(elapsed, operation=operation)
             if code:
                 FAULTS.inc(code=code)
+        # The facade's one line per request, also for every fault it answers: code, reason
+        # and the paths of refused fields, never a value (client faults are no errors of
+        # the gateway: INFO; Spyne's own lines about them are dropped, see service).
+        reason, fields = noted or (None, None)
         access_log.info("request", method=method, path=path, operation=operation,
-                        shop=shop, status=int(status[:3]), fault=code,
-                        ms=round(elapsed * 1000, 2), bytes_out=len(body))
+                        shop=shop, status=int(status[:3]), fault=code, reason=reason,
+                        fields=fields, ms=round(elapsed * 1000, 2), bytes_out=len(body))
         headers = headers + [("Content-Length", str(len(body))), ("X-Correlation-Id", cid)]
         start_response(status, headers)
         return [body]
 
     def _soap(self, environ: dict):
+        """(operation, shop, status, headers, body, (reason, field paths) of a fault)."""
         operation, shop = "-", None
         try:
             raw = hardening.read_body(environ, self.max_body, self.max_batch_body)
@@ -115,10 +123,13 @@ class ShopApp:
                 raise hardening.Refused(faults.VALIDATION, faults.validation_message(errors),
                                         errors)
         except hardening.Refused as refused:
-            detail = faults.validation_detail(refused.errors) if refused.errors else None
-            if refused.code != faults.VALIDATION:
-                log.info("request refused", fault=refused.code, operation=operation)
-            return (operation, shop) + _fault_answer(refused.code, refused.message, detail)
+            detail = faults.detail(refused.code, refused.reason, refused.errors)
+            noted = _noted(refused.reason or faults.default_reason(refused.code),
+                           refused.errors)
+            answer = _fault_answer(refused.code, refused.message, detail)
+            if getattr(refused, "challenge", False):  # no credentials at all: HTTP 401
+                answer = _challenge(*answer)
+            return (operation, shop) + answer + (noted,)
         env = hardening.spyne_environ(environ, raw, extra)
         captured: dict = {}
 
@@ -128,19 +139,33 @@ class ShopApp:
 
         body = b"".join(self.spyne(env, capture))
         headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
-        return operation, shop, captured["status"], headers, body
+        fault = env.get(FAULT_KEY)
+        noted = None if fault is None else _noted(fault.reason, fault.field_errors)
+        return operation, shop, captured["status"], headers, body, noted
 
     def _authenticate(self, environ: dict, request: hardening.Request) -> str:
         try:
             creds = auth.from_ws_security(request.envelope) or \
                 auth.from_basic(environ.get("HTTP_AUTHORIZATION"))
             if creds is None:
-                raise auth.AuthenticationFailed("no credentials")
-            return self.auth.authenticate(creds)
+                raise auth.NoCredentials("no credentials")
+            return self.auth.authenticate(creds, environ)
+        except auth.NoCredentials:
+            # HTTP Basic's challenge (401, WWW-Authenticate): clients that send credentials
+            # only when asked (suds, .NET without PreAuthenticate) send them now. Wrong
+            # credentials stay the fault (HTTP 500): see auth.NoCredentials.
+            refused = hardening.Refused(faults.AUTHENTICATION, faults.AUTH_MESSAGE)
+            refused.challenge = True
+            raise refused from None
         except auth.AuthenticationFailed as exc:
             # The reason goes to the log only; the caller learns nothing about which part.
             log.info("authentication failed", reason=str(exc), operation=request.operation)
             raise hardening.Refused(faults.AUTHENTICATION, faults.AUTH_MESSAGE) from None
+        except PasswordCheckBusy:
+            log.warning("authentication busy: no password check slot in time",
+                        operation=request.operation)
+            raise hardening.Refused(faults.UNAVAILABLE, "the gateway is busy checking "
+                                    "passwords; retry in a moment", reason="OVERLOADED") from None
         except Exception as exc:  # noqa: BLE001 - database down while checking credentials
             log.error("authentication unavailable", error=type(exc).__name__)
             raise hardening.Refused(faults.UNAVAILABLE, "the gateway cannot check credentials "
@@ -161,8 +186,17 @@ def _fault_answer(code: str, message: str, detail=None):
             faults.envelope(code, message, detail))
 
 
+def _challenge(status: str, headers: list, body: bytes):
+    return ("401 Unauthorized", headers + [("WWW-Authenticate", f'Basic realm="{REALM}"')],
+            body)
+
+
+def _noted(reason: str | None, errors) -> tuple[str | None, list[str] | None]:
+    return reason, [e.path for e in errors] or None
+
+
 def _fault_code(status: str, body: bytes) -> str | None:
-    if not status.startswith("500"):
+    if not status.startswith(("500", "401")):
         return None
     match = _FAULTCODE.search(body[:2048])
     return match.group(1).decode() if match else faults.INTERNAL

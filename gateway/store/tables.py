@@ -212,3 +212,19 @@ used_nonces = Table(
     Column("nonce_key", String(200), primary_key=True),
     Column("seen_at", UTCDateTime, nullable=False, index=True),
 )
+
+# Failed logins per shop id and per client address, shared by every facade process: the
+# login throttle's delays and lockouts (gateway/service/login_throttle.py). A row exists
+# only while its failures are remembered; a success deletes the shop's row, an operator's
+# `gateway logins unlock` either.
+login_failures = Table(
+    "login_failures", metadata,
+    Column("kind", String(8), primary_key=True),  # "shop" or "address"
+    Column("subject", String(64), primary_key=True),  # the shop id or the client address
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", UTCDateTime, nullable=False),
+    # No login of this subject is checked before this time; locked: it is a lockout (the
+    # failures reached the lockout threshold), not one of the growing delays before it.
+    Column("blocked_until", UTCDateTime),
+    Column("locked", Boolean, nullable=False, default=False),
+)

@@ -41,6 +41,21 @@ def test_wsdl_is_ws_i_friendly():
     assert address == "https://gateway.example/soap/shop"
 
 
+def test_committed_wsdl_is_what_a_deployment_publishes(facade):
+    """Byte for byte: the document a facade serves for the committed base URL, with SOAP
+    over HTTP as the binding's transport (wsimport finds no port on another one)."""
+    from gateway.shop_api import ShopApp
+
+    app = ShopApp(facade.gateway, advertised_url=contract.COMMITTED_BASE_URL)
+    assert app.wsdl == contract.committed()
+    root = etree.fromstring(contract.committed())
+    binding = root.find(f"{WSDL}binding/{{http://schemas.xmlsoap.org/wsdl/soap/}}binding")
+    assert binding.get("transport") == "http://schemas.xmlsoap.org/soap/http"
+    served = requests.get(facade.endpoint + "?wsdl", timeout=10).content
+    assert served == contract.committed().replace(contract.COMMITTED_BASE_URL.encode(),
+                                                  facade.base_url.encode())
+
+
 def test_served_wsdl_advertises_the_configured_url_not_the_request_host(facade):
     from gateway.shop_api import ShopApp
 

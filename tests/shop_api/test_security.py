@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import re
+from contextlib import contextmanager
 from functools import partial
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Iterator
 
 import pytest
 import requests
@@ -162,7 +164,9 @@ def test_submit_claims_gets_the_larger_limit(facade):
     assert fault_code_of(facade.post(huge)) == "Client.RequestTooLarge"
 
 
-def test_database_down_answers_server_unavailable(facade):
+@contextmanager
+def without_database(facade) -> Iterator[str]:
+    """The base URL of a second facade for the same shops whose database is gone."""
     from gateway.app import Gateway
 
     settings = facade.gateway.settings.replace(
@@ -173,13 +177,18 @@ def test_database_down_answers_server_unavailable(facade):
                    read_uow=partial(SqlUnitOfWork, engine, read_only=True))
     base_url, _app, stop = serve(down)
     try:
-        response = requests.post(base_url + "/soap/shop", data=envelope(GET), timeout=20,
-                                  auth=("shop-a", PASSWORDS["shop-a"]))
-        assert fault_code_of(response) == "Server.Unavailable"
-        assert requests.get(base_url + "/healthz", timeout=20).status_code == 503
+        yield base_url
     finally:
         stop()
         engine.dispose()
+
+
+def test_database_down_answers_server_unavailable(facade):
+    with without_database(facade) as base_url:
+        response = requests.post(base_url + "/soap/shop", data=envelope(GET), timeout=20,
+                                 auth=("shop-a", PASSWORDS["shop-a"]))
+        assert fault_code_of(response) == "Server.Unavailable"
+        assert requests.get(base_url + "/healthz", timeout=20).status_code == 503
 
 
 # -- logs --------------------------------------------------------------------------------------

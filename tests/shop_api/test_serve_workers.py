@@ -5,11 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -19,38 +14,20 @@ from zeep.transports import Transport
 
 from gateway.service.shops import add_shop
 from tests.factories import wall_today
+# free_port: other tests import it from here.
+from tests.serve_process import free_port, gateway_serve  # noqa: F401
 
 PASSWORD = "password-of-the-serve-shop"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_two_worker_processes_serve_one_gap_free_feed_and_stop_on_sigterm(gateway, db_url,
                                                                            tmp_path):
     add_shop(gateway.uow, "shop-a", password=PASSWORD, seat="BY")
-    port = free_port()
     env = dict(os.environ, GATEWAY_DATABASE_URL=db_url, GATEWAY_RUN_WORKER="false",
                GATEWAY_RUN_SIMULATOR="false", GATEWAY_SYNC_INTERVAL_S="0",
                GATEWAY_LOG_FORMAT="json", GATEWAY_SERVER_THREADS="4")
-    log_path = tmp_path / "serve.log"
-    with open(log_path, "w") as log_file:
-        server = subprocess.Popen([sys.executable, "-m", "gateway", "serve", "--workers", "2",
-                                   "--port", str(port)], env=env, stdout=log_file,
-                                  stderr=subprocess.STDOUT, cwd=tmp_path)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(base + "/healthz", timeout=5)
-                break
-            except requests.RequestException:  # refused, or accepted by a worker still loading
-                assert server.poll() is None and time.monotonic() < deadline, log_path.read_text()
-                time.sleep(0.2)
+    with gateway_serve("--workers", "2", env=env, cwd=tmp_path) as served:
+        base = served.base_url
         session = requests.Session()
         session.auth = ("shop-a", PASSWORD)
         client = zeep.Client(base + "/soap/shop?wsdl",
@@ -77,14 +54,11 @@ def test_two_worker_processes_serve_one_gap_free_feed_and_stop_on_sigterm(gatewa
         changes = client.service.ListClaimChanges(since=None, limit=100).changes.change
         assert [c.sequence for c in changes] == list(range(1, 41))
         assert {c.shopClaimId for c in changes} == {f"W-{i}" for i in range(40)}
-    finally:
-        server.send_signal(signal.SIGTERM)
-        code = server.wait(60)
-    lines = [json.loads(line) for line in log_path.read_text().splitlines()
-             if line.startswith("{")]
+    log = served.output()
+    lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
     ready = {line["pid"] for line in lines if line.get("event") == "facade worker ready"}
-    assert len(ready) == 2, log_path.read_text()
-    assert code == 0, log_path.read_text()
+    assert len(ready) == 2, log
+    assert served.exit_code == 0, log
     for pid in ready:  # no worker outlives the server
         assert not os.path.exists(f"/proc/{pid}") or _zombie(pid)
 
