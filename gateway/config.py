@@ -190,7 +190,16 @@ SETTINGS: tuple[Setting, ...] = (
             "0 = the number of CPUs"),
     Setting("password_check_wait_s", _float_between(0.0, 60.0), 1.0,
             "how long a login waits for a free hash slot before it is answered Server.Unavailable"),
-
+    Setting("console_enabled", _bool, True,
+            "`gateway serve` serves the accounting console at /console (same process and port)"),
+    Setting("console_idle_timeout_s", _int_between(60, 86400), 1800,
+            "a console session unused for this many seconds ends (the staff member logs in again)"),
+    Setting("console_login_free_failures", _int_between(0, 1000), 3,
+            "failed console logins of one staff member before each further attempt must wait "
+            "(the delay doubles per failure, GATEWAY_LOGIN_DELAY_S up to GATEWAY_LOGIN_MAX_DELAY_S)"),
+    Setting("console_login_lockout_failures", _int_between(1, 1000), 10,
+            "failed console logins that lock the staff member out for GATEWAY_LOGIN_LOCKOUT_S "
+            "(`gateway staff unlock NAME` lifts it)"),
     Setting("simulator_speed", _float_between(0.0, 1000.0), 0.1,
             "simulated agency days per second of the in-process simulator"),
     Setting("sync_interval_s", _float_between(0.0, 86400.0), None,
@@ -239,6 +248,10 @@ class Settings:
     login_forget_after_s: float
     password_check_concurrency: int
     password_check_wait_s: float
+    console_enabled: bool
+    console_idle_timeout_s: int
+    console_login_free_failures: int
+    console_login_lockout_failures: int
     simulator_speed: float
     sync_interval_s: float | None
 

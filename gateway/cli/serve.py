@@ -77,10 +77,18 @@ def facade_app():
     gw = gateway_app.build(settings)
     if settings.metrics_enabled:
         gateway_app.register_database_gauges(gw)
-    app = build_wsgi_app(gw)
+    app = with_console(build_wsgi_app(gw), gw)
     gc.freeze()  # the start-up heap is not scanned again (shorter pauses under load)
     log.info("facade worker ready", pid=os.getpid())
     return app
+
+
+def with_console(facade, gw):
+    """The facade, and the accounting console at /console in the same process and port
+    (unless GATEWAY_CONSOLE_ENABLED=false)."""
+    from gateway.console.web import mount
+
+    return mount(facade, gw)
 
 
 def _run_gunicorn(settings, config_file: str | None, url: str,
@@ -271,7 +279,7 @@ def command(ctx: click.Context, host: str | None, port: int | None,
             _run_gunicorn(settings, ctx.find_root().obj.get("config_file"), app.endpoint,
                           listener)
             return
-        server = make_server(app, settings, settings.host, settings.port,
+        server = make_server(with_console(app, gw), settings, settings.host, settings.port,
                              listener)
         # Everything built so far lives as long as the process: keep the garbage collector
         # from scanning it again on every full collection (shorter pauses under load).
@@ -279,7 +287,9 @@ def command(ctx: click.Context, host: str | None, port: int | None,
         _stop_on_signals(server)
         log.info("shop facade listening", url=f"http://{settings.host}:{server.effective_port}"
                  "/soap/shop", wsdl=app.endpoint + "?wsdl", database=gw.engine.url.render_as_string(
-                     hide_password=True), threads=settings.server_threads)
+                     hide_password=True), threads=settings.server_threads,
+                 console=(f"http://{settings.host}:{server.effective_port}/console/"
+                          if settings.console_enabled else "off"))
         server.run()
     finally:
         for stop in stoppers:

@@ -228,3 +228,58 @@ login_failures = Table(
     Column("blocked_until", UTCDateTime),
     Column("locked", Boolean, nullable=False, default=False),
 )
+
+# -- the accounting console (gateway/console) --------------------------------------------
+# Staff who log in to the console. A removed member keeps the row (removed_at), so a name is
+# never given to someone else and the audit trail names one person for good.
+staff = Table(
+    "staff", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),  # viewer, accountant or operator
+    # Administrators see every shop, debtor data and the audit trail; what they may do is
+    # their role's.
+    Column("admin", Boolean, nullable=False, default=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("last_login_at", UTCDateTime),
+    Column("removed_at", UTCDateTime),
+)
+
+# The shops whose claims a staff member who is no administrator sees.
+staff_shops = Table(
+    "staff_shops", metadata,
+    Column("staff_name", String(64), ForeignKey("staff.name"), primary_key=True),
+    Column("shop_id", String(64), ForeignKey("shops.id"), primary_key=True),
+)
+
+# Console sessions, server-side: the cookie holds a random token, the table its SHA-256, so
+# a logout, a removal or a new password ends a session at once in every process.
+staff_sessions = Table(
+    "staff_sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("staff_name", String(64), ForeignKey("staff.name"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("address", String(64)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    # A one-line message for the next page (the outcome of an action, shown once).
+    Column("notice", Text),
+)
+
+# Who did what, when, from which address: every console login, logout, failed login and
+# action, and the `gateway staff` commands. Details hold no debtor data.
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    # The staff member; "cli:USER" for a `gateway staff` command; NULL for a failed login
+    # under a name no staff member has (the name typed is not kept: it may be a password).
+    Column("actor", String(128)),
+    Column("action", String(32), nullable=False),
+    Column("address", String(64)),
+    Column("shop_id", String(64)),
+    Column("claim_id", BigInteger),
+    Column("details", JSON, nullable=False, default=dict),
+    Index("ix_audit_log_actor_id", "actor", "id"),
+)
