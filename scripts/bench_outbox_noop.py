@@ -51,7 +51,7 @@ class NoopAgency:
     def book_direct_payment(self, creds, file_number, paid_on, amount):
         return None
 
-    def hand_over_to_lawyer(self, creds, file_number, instruction):
+    def hand_over_to_lawyer(self, creds, file_number, instruction, amounts):
         return None
 
 

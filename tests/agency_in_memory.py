@@ -19,7 +19,7 @@ from gateway.domain.lifecycle import ClaimState
 from gateway.domain.model import AccountingSummary, Claim, CourtDunningInstruction
 from gateway.service.agency_port import (AgencyAmbiguous, AgencyAuthFailed, AgencyCredentials,
                                          AgencyError, AgencyRejected, AgencyStatus,
-                                         StatusChangeBatch)
+                                         CourtDunningAmounts, StatusChangeBatch)
 
 SUBMITTED = (10201, ClaimState.IN_COLLECTION)
 
@@ -41,6 +41,7 @@ class InMemoryAgency:
         self.statuses: dict[str, AgencyStatus] = {}
         self.accounting: dict[str, AccountingSummary] = {}
         self.actions: list[tuple[str, str]] = []  # (what, file number): close, payment, lawyer
+        self.court_amounts: dict[str, CourtDunningAmounts] = {}  # file number -> as handed over
         self._feed: dict[str, list[AgencyStatus]] = {}
         self._open: dict[str, tuple[str, list[AgencyStatus]]] = {}  # transaction -> client, batch
 
@@ -134,8 +135,11 @@ class InMemoryAgency:
         self._act(f"payment {paid_on.isoformat()} {amount}", creds, file_number)
 
     def hand_over_to_lawyer(self, creds: AgencyCredentials, file_number: str,
-                            instruction: CourtDunningInstruction) -> None:
+                            instruction: CourtDunningInstruction,
+                            amounts: CourtDunningAmounts) -> None:
         self._act(f"lawyer {instruction.value}", creds, file_number)
+        with self._lock:
+            self.court_amounts[file_number] = amounts
 
     def _act(self, what: str, creds: AgencyCredentials, file_number: str) -> None:
         self._enter(what.split()[0], creds)

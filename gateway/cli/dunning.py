@@ -6,10 +6,12 @@ import sys
 import click
 
 from gateway import app
-from gateway.domain.court_dunning import Code, Preflight
+from gateway.domain.court_dunning import Code, CourtDeadlines, Preflight
 from gateway.domain.errors import Conflict, NotFound, ValidationFailed
+from gateway.domain.interest import DefaultClaims
 from gateway.domain.model import CourtDunningInstruction
 from gateway.domain.money import format_eur
+from gateway.domain.working_days import MovedDate
 from gateway.service import court_dunning as dunning_service
 
 from .base import fail, settings_of
@@ -30,10 +32,14 @@ def command() -> None:
 @click.argument("shop_claim_id")
 @click.pass_context
 def check(ctx, shop_id, shop_claim_id) -> None:
-    """Show whether the claim may go to the dunning court today, and why not."""
+    """Show whether the claim may go to the dunning court today and why not, the last day to
+    file (moved by § 193 BGB), default interest and the flat fee, and the court deadlines of a
+    claim in the court procedure (moved by § 222 (2) ZPO)."""
     with app.build(settings_of(ctx)) as gw:
         result = _preflight(gw, shop_id, shop_claim_id)
-    _show(shop_id, shop_claim_id, result)
+        _, facts = dunning_service.claim_with_legal_facts(
+            gw.read_uow, shop_id, shop_claim_id, dunning_service.court_date(gw.clock()))
+    _show(shop_id, shop_claim_id, result, facts.deadlines)
 
 
 @command.command("request")
@@ -88,24 +94,67 @@ def _preflight(gw: app.Gateway, shop_id: str, shop_claim_id: str) -> Preflight:
         fail(f"shop {shop_id} has no claim {shop_claim_id}")
 
 
-def _rows(shop_id: str, shop_claim_id: str, result: Preflight) -> list[tuple[str, str]]:
-    """The preflight as (label, value) rows; reasons and warnings one row each."""
+def _rows(shop_id: str, shop_claim_id: str, result: Preflight,
+          deadlines: CourtDeadlines | None = None) -> list[tuple[str, str]]:
+    """The preflight as (label, value) rows; reasons, warnings and interest periods one row
+    each; a moved date names the rule that moved it and why."""
+    limitation = result.limitation
     rows = [("claim", f"{shop_id} / {shop_claim_id}"),
             ("result", "ALLOWED" if result.allowed else "REFUSED")]
     rows += [("reason", f"{r.code.value}: {r.message}") for r in result.reasons]
     rows += [("warning", f"{w.code.value}: {w.message}") for w in result.warnings]
     rows += [
         ("limitation", f"ends on {result.limitation_ends_on.isoformat()}"),
-        ("court", result.court),
+        ("claim arose", f"{limitation.arose_on.isoformat()} (its {limitation.arose_from}; "
+                        "§ 199 (1) BGB)"),
+        ("last filing day", _moved(limitation.last_filing_day)),
+        ("court", f"{result.court} (holidays of {result.court_seat_state})"),
         ("court fee", f"{format_eur(result.court_fee)} EUR" if result.court_fee is not None
          else "- (no positive EUR principal)"),
         ("catalogue", f"{result.catalogue_number} {result.catalogue_label}"),
     ]
+    rows += _default_rows(result.default_claims)
+    if deadlines is not None and deadlines.objection_period_end is not None:
+        rows += [("objection ends", _moved(deadlines.objection_period_end)),
+                 ("enforcement from", f"{deadlines.enforcement_order_earliest_on.isoformat()}"
+                                      " (§ 699 (1) 2 ZPO: after the objection period)"),
+                 ("enforcement until", _moved(deadlines.enforcement_order_last_day))]
     return rows
 
 
-def _show(shop_id: str, shop_claim_id: str, result: Preflight) -> None:
-    rows = _rows(shop_id, shop_claim_id, result)
+def _moved(day: MovedDate) -> str:
+    if not day.moved:
+        return day.moved_to.isoformat()
+    return (f"{day.moved_to.isoformat()} (moved from {day.original.isoformat()} by {day.rule}: "
+            f"{day.reason})")
+
+
+def _default_rows(claims: DefaultClaims | None) -> list[tuple[str, str]]:
+    if claims is None:
+        return [("default", "- (not reckoned: no positive EUR principal, or default began "
+                            "before the base-rate table)")]
+    begins, interest = claims.begins, claims.interest
+    rows = [("default", f"from {begins.on.isoformat()} ({begins.rule}: {begins.reason})"
+             if begins else "- (nothing known puts the debtor in default, § 286 BGB)")]
+    if interest is not None:
+        points = f"{interest.points_over_base:f}"
+        rows.append(("interest", f"{format_eur(interest.total)} EUR from "
+                                 f"{interest.start.isoformat()} to {interest.end.isoformat()} "
+                                 f"({interest.rule}: base rate + {points} points)"))
+        rows += [("interest period", f"{p.start.isoformat()} to {p.end.isoformat()}, "
+                                     f"{p.days} days at {p.rate:f} % (base rate "
+                                     f"{p.base_rate.percent:f} % {p.base_rate.status.value}): "
+                                     f"{format_eur(p.amount)} EUR") for p in interest.periods]
+    elif begins is not None:
+        rows.append(("interest", f"- (default begins {begins.on.isoformat()})"))
+    rows.append(("flat fee", f"{format_eur(claims.flat_fee)} EUR (§ 288 (5) BGB"
+                             f"{'' if claims.flat_fee else ': only against a business in default'})"))
+    return rows
+
+
+def _show(shop_id: str, shop_claim_id: str, result: Preflight,
+          deadlines: CourtDeadlines | None = None) -> None:
+    rows = _rows(shop_id, shop_claim_id, result, deadlines)
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.table import Table

@@ -4,6 +4,8 @@ from __future__ import annotations
 import click
 
 from gateway import app
+from gateway.domain.handover import (DEFAULT_DAYS_AFTER_DUE, DEFAULT_DAYS_AFTER_REMINDER, MAX_DAYS,
+                                     HandoverMode, HandoverPolicy)
 from gateway.service.agency_accounts import put_shop_on_account
 from gateway.service.shops import add_shop, update_shop
 
@@ -11,6 +13,26 @@ from .base import cli, echo_changed, fail, settings_of
 
 SEATS = ("BW", "BY", "BE", "BB", "HB", "HH", "HE", "MV", "NI", "NW", "NW-KOELN", "RP", "SL", "SN",
          "ST", "SH", "TH")
+HANDOVER_POLICIES = {"immediate": HandoverMode.IMMEDIATE,
+                     "when-in-default": HandoverMode.WHEN_IN_DEFAULT}
+_DAYS = click.IntRange(0, MAX_DAYS)
+
+
+def handover_options(command):
+    """--handover-policy and its two minimum waits, shared by `shops add` and `shops set`."""
+    command = click.option(
+        "--handover-days-after-reminder", type=_DAYS, metavar="N",
+        help=f"when-in-default: at least N days after the last reminder (default "
+             f"{DEFAULT_DAYS_AFTER_REMINDER}).")(command)
+    command = click.option(
+        "--handover-days-after-due", type=_DAYS, metavar="N",
+        help=f"when-in-default: at least N days after the due date (default "
+             f"{DEFAULT_DAYS_AFTER_DUE}).")(command)
+    return click.option(
+        "--handover-policy", type=click.Choice(list(HANDOVER_POLICIES)),
+        help="immediate (default): claims go to the agency as they arrive; when-in-default: "
+             "a claim waits until the debtor is in default (§ 286 BGB) and the days below "
+             "have passed, and the worker hands it over on that day.")(command)
 
 
 @cli.group()
@@ -32,24 +54,32 @@ def shops() -> None:
               help="With --agency-client-id: its client key (or GATEWAY_NEW_SHOP_AGENCY_CLIENT_KEY).")
 @click.option("--sandbox/--production", default=False,
               help="With --agency-client-id: the agency's sandbox.")
+@handover_options
 @click.pass_context
 def add(ctx, shop_id, password, account, seat, reference_prefix, agency_client_id,
-        agency_client_key, sandbox) -> None:
+        agency_client_key, sandbox, handover_policy, handover_days_after_due,
+        handover_days_after_reminder) -> None:
     """Register SHOP_ID; its facade user name is the shop id."""
     settings = settings_of(ctx)
+    handover = HandoverPolicy(
+        HANDOVER_POLICIES[handover_policy or "immediate"],
+        DEFAULT_DAYS_AFTER_DUE if handover_days_after_due is None else handover_days_after_due,
+        DEFAULT_DAYS_AFTER_REMINDER if handover_days_after_reminder is None
+        else handover_days_after_reminder)
     with app.build(settings) as gw:
         result = add_shop(gw.uow, shop_id, password=password, account=account,
                           seat=seat.upper() if seat else None,
                           reference_prefix=reference_prefix.upper() if reference_prefix else None,
                           agency_client_id=agency_client_id,
                           agency_client_key=agency_client_key, agency_sandbox=sandbox,
-                          now=gw.clock())
+                          handover=handover, now=gw.clock())
         account = result.shop.agency_account
         if account is None and settings.simulator_in_process:
             # The zero-config sandbox: a simulated agency client of the shop's own.
             account = app.give_sandbox_account(gw, shop_id) + " (simulated sandbox client)"
     click.echo(f"shop {shop_id} added (agency account {account or '- (claims wait for one)'}"
-               f", reference prefix {result.shop.reference_prefix})")
+               f", reference prefix {result.shop.reference_prefix}, hand-over "
+               f"{result.shop.handover})")
     if result.password_generated:
         click.echo(f"password: {result.password}")
         click.echo("store it now: only a hash is kept.")
@@ -65,10 +95,12 @@ def add(ctx, shop_id, password, account, seat, reference_prefix, agency_client_i
                                          "default connection.")
 @click.option("--agency-client-key", envvar="GATEWAY_NEW_SHOP_AGENCY_CLIENT_KEY")
 @click.option("--sandbox/--production", default=None)
+@handover_options
 @click.pass_context
 def set_(ctx, shop_id, password, seat, account, agency_client_id, agency_client_key,
-         sandbox) -> None:
-    """Change a shop's password, seat or agency account."""
+         sandbox, handover_policy, handover_days_after_due, handover_days_after_reminder) -> None:
+    """Change a shop's password, seat, agency account or hand-over policy (claims waiting
+    already keep their hand-over day)."""
     if account and (agency_client_id or agency_client_key or sandbox is not None):
         fail("give --account or the --agency-client-* shorthand, not both", 2)
     with app.build(settings_of(ctx)) as gw:
@@ -76,6 +108,10 @@ def set_(ctx, shop_id, password, seat, account, agency_client_id, agency_client_
                               seat=seat.upper() if seat else None,
                               agency_client_id=agency_client_id,
                               agency_client_key=agency_client_key, agency_sandbox=sandbox,
+                              handover_mode=HANDOVER_POLICIES[handover_policy]
+                              if handover_policy else None,
+                              handover_days_after_due=handover_days_after_due,
+                              handover_days_after_reminder=handover_days_after_reminder,
                               now=gw.clock())
         if account:
             waiting = put_shop_on_account(gw.uow, shop_id, account)
@@ -115,7 +151,8 @@ def list_(ctx) -> None:
     if not rows:
         click.echo("no shops yet: add one with `gateway shops add SHOP_ID`")
         return
-    click.echo(f"{'SHOP':<24} {'AGENCY ACCOUNT':<24} {'PREFIX':<7} {'SEAT':<9} CREATED")
+    click.echo(f"{'SHOP':<24} {'AGENCY ACCOUNT':<24} {'PREFIX':<7} {'SEAT':<9} "
+               f"{'CREATED':<17} HAND-OVER")
     for s in rows:
         click.echo(f"{s.id:<24} {s.agency_account or '-':<24} {s.reference_prefix or '-':<7} "
-                   f"{s.seat or '-':<9} {s.created_at:%Y-%m-%d %H:%M}")
+                   f"{s.seat or '-':<9} {s.created_at:%Y-%m-%d %H:%M} {s.handover}")

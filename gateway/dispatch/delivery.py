@@ -14,7 +14,10 @@ from typing import Callable
 from gateway.domain.lifecycle import COURT_STAGES, ClaimState
 from gateway.domain.model import Claim, CourtDunningInstruction, MessageKind
 from gateway.service.agency_port import (AgencyAmbiguous, AgencyAuthFailed, AgencyCredentials,
-                                         AgencyError, AgencyPort, AgencyRejected, AgencyStatus)
+                                         AgencyError, AgencyPort, AgencyRejected, AgencyStatus,
+                                         CourtDunningAmounts)
+from gateway.service.court_calendar import court_date
+from gateway.service.court_dunning import court_dunning_amounts_of
 from gateway.store.outbox_store import OutboxRow
 
 # Outcome kinds
@@ -129,8 +132,9 @@ def _direct_payment(agency: AgencyPort, row: OutboxRow, claim: Claim,
 def _hand_over(agency: AgencyPort, row: OutboxRow, claim: Claim,
                creds: AgencyCredentials) -> Outcome:
     instruction = CourtDunningInstruction(row.payload["instruction"])
+    amounts = _amounts(row, claim)
     try:
-        agency.hand_over_to_lawyer(creds, claim.agency_file_number, instruction)
+        agency.hand_over_to_lawyer(creds, claim.agency_file_number, instruction, amounts)
     except AgencyRejected:
         if (row.last_error or "").startswith(AgencyAmbiguous.__name__):
             # The unanswered attempt may have handed it over; then a repeat is refused.
@@ -139,6 +143,14 @@ def _hand_over(agency: AgencyPort, row: OutboxRow, claim: Claim,
                 return Outcome(row, DELIVERED, extra={"already": True})
         raise
     return Outcome(row, DELIVERED)
+
+
+def _amounts(row: OutboxRow, claim: Claim) -> CourtDunningAmounts:
+    """The amounts the request was reckoned with (its row carries them); a row queued before
+    they travelled with it gets them reckoned anew up to the day it was queued."""
+    if "amounts" in row.payload:
+        return CourtDunningAmounts.from_payload(row.payload["amounts"])
+    return court_dunning_amounts_of(claim, court_date(row.created_at))
 
 
 def _status_or_none(agency: AgencyPort, creds: AgencyCredentials,

@@ -12,6 +12,9 @@ from .errors import IllegalTransition
 
 class ClaimState(str, Enum):
     RECEIVED = "RECEIVED"  # stored, agency not told yet
+    # Stored, handed over by the worker on its ready day (the shop's hand-over policy waits
+    # for default, gateway/domain/handover.py); the shop may still cancel it until then.
+    WAITING_FOR_DEFAULT = "WAITING_FOR_DEFAULT"
     SUBMITTED = "SUBMITTED"  # agency accepted, file number known
     REJECTED = "REJECTED"  # agency refused, reasons kept
     IN_COLLECTION = "IN_COLLECTION"
@@ -46,6 +49,8 @@ COURT_STAGES = frozenset(
         S.TITLE_OBTAINED,
     }
 )
+# Not at the agency yet: nothing it reports can concern them.
+NOT_HANDED_OVER = frozenset({S.RECEIVED, S.WAITING_FOR_DEFAULT})
 # Closed for good as far as the shop is concerned (NEEDS_REVIEW can still reopen).
 CLOSED = frozenset({S.PAID, S.CANCELLED, S.REJECTED, S.CLOSED_BY_AGENCY})
 
@@ -54,7 +59,10 @@ _AGENCY_OUTCOMES = COLLECTION | {S.PAID, S.UNCOLLECTIBLE, S.CLOSED_BY_AGENCY, S.
 _SHOP_CANCEL = {S.CANCEL_REQUESTED}
 
 ALLOWED: dict[ClaimState, frozenset[ClaimState]] = {
-    S.RECEIVED: frozenset({S.SUBMITTED, S.REJECTED, S.CANCEL_REQUESTED}),
+    S.RECEIVED: frozenset({S.SUBMITTED, S.REJECTED, S.CANCEL_REQUESTED, S.WAITING_FOR_DEFAULT}),
+    # Handed over on its day (-> SUBMITTED or REJECTED), or cancelled before: CANCELLED at once
+    # when its hand-over was withdrawn unsent, else CANCEL_REQUESTED behind the hand-over.
+    S.WAITING_FOR_DEFAULT: frozenset({S.SUBMITTED, S.REJECTED, S.CANCEL_REQUESTED, S.CANCELLED}),
     S.SUBMITTED: frozenset(_AGENCY_OUTCOMES | _SHOP_CANCEL | COURT_STAGES),
     S.IN_COLLECTION: frozenset(_AGENCY_OUTCOMES | _SHOP_CANCEL | COURT_STAGES),
     S.INSTALMENT_PLAN: frozenset(_AGENCY_OUTCOMES | _SHOP_CANCEL | COURT_STAGES),
@@ -91,12 +99,12 @@ ALLOWED: dict[ClaimState, frozenset[ClaimState]] = {
     S.REJECTED: frozenset(),
     S.CLOSED_BY_AGENCY: frozenset(),
     # Staff or a later, known agency code resolves a review.
-    S.NEEDS_REVIEW: frozenset(set(ClaimState) - {S.RECEIVED, S.NEEDS_REVIEW}),
+    S.NEEDS_REVIEW: frozenset(set(ClaimState) - NOT_HANDED_OVER - {S.NEEDS_REVIEW}),
 }
 
 # Anything the agency has a file for may turn out to need a person's look.
 for _state in ClaimState:
-    if _state not in (S.RECEIVED, S.NEEDS_REVIEW):
+    if _state not in NOT_HANDED_OVER | {S.NEEDS_REVIEW}:
         ALLOWED[_state] = ALLOWED[_state] | {S.NEEDS_REVIEW}
 
 
@@ -111,4 +119,4 @@ def check_transition(current: ClaimState, target: ClaimState) -> None:
 
 def is_open(state: ClaimState) -> bool:
     """Open claims are the ones the nightly reconciliation asks the agency about."""
-    return state not in CLOSED and state is not S.RECEIVED
+    return state not in CLOSED and state not in NOT_HANDED_OVER

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, Sequence
 
 from .errors import DomainError
 from .lifecycle import ClaimState, check_transition
@@ -149,6 +149,9 @@ class ClaimEvent:
 class OutboxMessage:
     kind: MessageKind
     payload: dict[str, Any] = field(default_factory=dict)
+    # Not to be sent before this moment (aware); None: at once. A claim waiting for its
+    # hand-over day is handed over by the worker from then on.
+    not_before: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -200,6 +203,8 @@ class Claim:
     rejection_reasons: tuple[str, ...] = ()
     accounting: AccountingSummary = field(default_factory=AccountingSummary)
     court: CourtDates = field(default_factory=CourtDates)
+    # WAITING_FOR_DEFAULT: the day the worker hands the claim over (kept afterwards).
+    handover_ready_on: date | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
     version: int = 0
@@ -225,6 +230,29 @@ class Claim:
         claim._record(at, Actor(ActorKind.SHOP, shop_id), "received", None, ClaimState.RECEIVED)
         claim.pending_messages.append(OutboxMessage(MessageKind.SUBMIT_CLAIM))
         return claim
+
+    def defer_handover(self, ready_on: date, not_before: datetime, conditions: Sequence[str],
+                       at: datetime) -> None:
+        """Keep a claim just received until its hand-over day (the shop's hand-over policy):
+        its hand-over goes out from not_before (the start of ready_on in Germany).
+
+        conditions: why that day, as sentences with dates and rules, no personal data.
+        """
+        if self.state is not ClaimState.RECEIVED or not any(
+                m.kind is MessageKind.SUBMIT_CLAIM for m in self.pending_messages):
+            raise DomainError("only a claim just received can wait for its hand-over day")
+        self._move(ClaimState.WAITING_FOR_DEFAULT, at, SYSTEM, "waiting_for_default",
+                   {"readyOn": ready_on.isoformat(), "conditions": list(conditions)})
+        self.handover_ready_on = ready_on
+        self.pending_messages = [replace(m, not_before=not_before)
+                                 if m.kind is MessageKind.SUBMIT_CLAIM else m
+                                 for m in self.pending_messages]
+
+    def cancel_before_handover(self, reason: str | None, by: Actor, at: datetime) -> None:
+        """Cancel a waiting claim whose hand-over was withdrawn unsent (the caller made sure):
+        the agency never heard of it, so it is cancelled at once and nothing goes out."""
+        self._move(ClaimState.CANCELLED, at, by, "cancelled_before_handover",
+                   {"reason": reason} if reason else {})
 
     def mark_submitted(self, file_number: str, at: datetime) -> None:
         if self.state is ClaimState.CANCEL_REQUESTED:
@@ -254,13 +282,23 @@ class Claim:
         if self.state in (ClaimState.PAID, ClaimState.CANCELLED, ClaimState.REJECTED,
                           ClaimState.CLOSED_BY_AGENCY):
             raise DomainError(f"a claim in state {self.state.value} takes no payments")
+        if self.state is ClaimState.WAITING_FOR_DEFAULT:
+            # Booked behind the hand-over, it would hand a paid claim over on its day.
+            raise DomainError("the claim waits for its hand-over day and is not at the agency: "
+                              "cancel it if the debtor paid, and submit what is still owed "
+                              "under a new shopClaimId")
         payload = {"paidOn": paid_on.isoformat(), "amount": f"{amount:f}"}
         self._record(at, by, "direct_payment_reported", self.state, self.state, payload)
         self.pending_messages.append(OutboxMessage(MessageKind.REPORT_DIRECT_PAYMENT, payload))
 
     def request_court_dunning(self, instruction: CourtDunningInstruction, by: Actor, at: datetime,
-                              details: dict[str, Any] | None = None) -> None:
-        payload = {"instruction": instruction.value}
+                              details: dict[str, Any] | None = None,
+                              amounts: dict[str, Any] | None = None) -> None:
+        """amounts: what the application lists apart (principal, interest, fees; § 690 (1)
+        Nr. 3 ZPO) as JSON-safe data for the lawyer hand-over; no personal data."""
+        payload: dict[str, Any] = {"instruction": instruction.value}
+        if amounts is not None:
+            payload["amounts"] = amounts
         self._move(ClaimState.COURT_DUNNING_REQUESTED, at, by, "court_dunning_requested",
                    {**payload, **(details or {})})
         self.pending_messages.append(OutboxMessage(MessageKind.HAND_OVER_TO_LAWYER, payload))

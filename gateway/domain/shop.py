@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from .handover import HandoverPolicy
+
 
 @dataclass(frozen=True)
 class Shop:
@@ -17,4 +19,16 @@ class Shop:
     seat: str | None = None
     # Claim type -> court catalogue number, where the shop's business needs another than the default.
     catalogue_overrides: dict[str, int] = field(default_factory=dict)
+    # When its claims go to the agency: at once (the default), or once in default.
+    handover: HandoverPolicy = HandoverPolicy()
     created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ShopHandover:
+    """Where and when a shop's new claims go: the agency account (None: none yet), the
+    prefix of their agency references, and the hand-over policy."""
+
+    account: str | None
+    reference_prefix: str | None
+    policy: HandoverPolicy = HandoverPolicy()

@@ -16,6 +16,7 @@ from typing import Any, Protocol, Sequence
 
 from gateway.domain.lifecycle import ClaimState
 from gateway.domain.model import AccountingSummary, Claim, CourtDunningInstruction
+from gateway.domain.money import ZERO, eur, format_eur
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,63 @@ class ClaimOptions:
     address_identification: bool = False
 
 
+@dataclass(frozen=True)
+class InterestAmount:
+    """Default interest as a court dunning application names it (§ 690 (1) Nr. 3 ZPO): from
+    start to end, both days included, at points_over_base_rate over the base rate (§ 288 (1),
+    (2) BGB: 5 against a consumer, 9 against a business), rate: the rate in percent per year
+    on the last day (the base rate changes every half-year), amount: the interest up to end."""
+
+    start: date
+    end: date
+    points_over_base_rate: Decimal
+    rate: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class CourtDunningAmounts:
+    """What a court dunning application lists apart (§ 690 (1) Nr. 3 ZPO), reckoned up to
+    as_of (the day of the request): the principal, the default interest (None when default
+    had not begun), the 40 EUR flat fee against a business debtor (§ 288 (5) BGB; 0.00
+    otherwise) and the shop's dunning fees. Amounts only, no personal data: it travels in
+    the outbox row."""
+
+    as_of: date
+    principal: Decimal
+    dunning_fees: Decimal
+    flat_fee: Decimal = ZERO
+    interest: InterestAmount | None = None
+
+    @property
+    def total(self) -> Decimal:
+        interest = self.interest.amount if self.interest else ZERO
+        return self.principal + interest + self.flat_fee + self.dunning_fees
+
+    def as_payload(self) -> dict[str, Any]:
+        """JSON-safe: amounts and rates as plain decimal strings, dates ISO."""
+        data: dict[str, Any] = {"asOf": self.as_of.isoformat(),
+                                "principal": format_eur(self.principal),
+                                "dunningFees": format_eur(self.dunning_fees),
+                                "flatFee": format_eur(self.flat_fee)}
+        if self.interest is not None:
+            i = self.interest
+            data["interest"] = {"start": i.start.isoformat(), "end": i.end.isoformat(),
+                                "pointsOverBaseRate": f"{i.points_over_base_rate:f}",
+                                "rate": f"{i.rate:f}", "amount": format_eur(i.amount)}
+        return data
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> "CourtDunningAmounts":
+        """The inverse of as_payload. Raises KeyError/ValueError on anything else."""
+        raw = data.get("interest")
+        interest = None if raw is None else InterestAmount(
+            date.fromisoformat(raw["start"]), date.fromisoformat(raw["end"]),
+            Decimal(raw["pointsOverBaseRate"]), Decimal(raw["rate"]), eur(raw["amount"]))
+        return cls(date.fromisoformat(data["asOf"]), eur(data["principal"]),
+                   eur(data["dunningFees"]), eur(data["flatFee"]), interest)
+
+
 class AgencyError(Exception):
     """Base: every failure of an agency call is one of the subclasses."""
 
@@ -136,7 +194,10 @@ class AgencyPort(Protocol):
                             paid_on: date, amount: Decimal) -> None: ...
 
     def hand_over_to_lawyer(self, creds: AgencyCredentials, file_number: str,
-                            instruction: CourtDunningInstruction) -> None: ...
+                            instruction: CourtDunningInstruction,
+                            amounts: CourtDunningAmounts) -> None:
+        """Instruct the court dunning procedure through the agency's lawyer, with the
+        principal, interest and ancillary claims the application lists apart."""
 
     def check_credentials(self, creds: AgencyCredentials) -> None:
         """A cheap call that raises AgencyAuthFailed or AgencyTransient when something is wrong."""

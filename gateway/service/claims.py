@@ -14,12 +14,14 @@ from typing import Callable
 from gateway.domain.agency import agency_reference
 from gateway.domain.errors import Conflict, DomainError, FieldError, NotFound, ValidationFailed
 from gateway.domain.fingerprint import content_fingerprint
+from gateway.domain.handover import NeverInDefault, handover_readiness
 from gateway.domain.lifecycle import COURT_STAGES, ClaimState, can_transition
 from gateway.domain.model import Actor, ActorKind, Claim, ClaimContent, ClaimEvent
 from gateway.domain.money import has_at_most_cents
 from gateway.domain.validation import validate_claim
 
 from .agency_port import AgencyStatus
+from .court_calendar import court_date, start_of_court_day
 from .unit_of_work import ClaimChange, DuplicateKey, UnitOfWork, UnitOfWorkFactory
 
 Clock = Callable[[], datetime]
@@ -45,29 +47,43 @@ def submit_claim(uow_factory: UnitOfWorkFactory, shop_id: str, content: ClaimCon
 
     Same shop claim id + same content -> the original receipt, nothing written.
     Same id + different content -> Conflict.
+    Under the shop's WHEN_IN_DEFAULT policy a claim that is not ready yet is stored as
+    WAITING_FOR_DEFAULT and its hand-over is due at the start of its ready day (Germany);
+    one that can never be ready (no default) is refused (ValidationFailed), unless it is a
+    resubmission of a stored claim.
     """
     now = now or utc_now()
     errors = validate_claim(content, now.date())
     if errors:
         raise ValidationFailed(errors)
+    never_ready = None
     with uow_factory() as uow:
         handover = uow.shops.handover_of(shop_id)
         if handover is None:
             raise UnknownShop(f"unknown shop {shop_id!r}")
-        account, prefix = handover
-        reference = agency_reference(prefix, content.shop_claim_id) if prefix \
-            else content.shop_claim_id
-        # Insert first: a new claim is the common case and costs no lookup. A taken shop
-        # claim id (a resubmission, or a concurrent request that stored it first) fails
-        # the insert and is answered from the stored claim below.
-        claim = Claim.receive(shop_id, content, account, now, reference)
+        reference = agency_reference(handover.reference_prefix, content.shop_claim_id) \
+            if handover.reference_prefix else content.shop_claim_id
         try:
-            uow.commit_new_claim(claim)
-            return Receipt(claim, created=True)
-        except DuplicateKey:
-            pass
+            readiness = handover_readiness(content, handover.policy)
+        except NeverInDefault as exc:
+            never_ready = exc
+        if never_ready is None:
+            # Insert first: a new claim is the common case and costs no lookup. A taken shop
+            # claim id (a resubmission, or a concurrent request that stored it first) fails
+            # the insert and is answered from the stored claim below.
+            claim = Claim.receive(shop_id, content, handover.account, now, reference)
+            if readiness is not None and not readiness.ready(court_date(now)):
+                claim.defer_handover(readiness.ready_on, start_of_court_day(readiness.ready_on),
+                                     readiness.conditions, now)
+            try:
+                uow.commit_new_claim(claim)
+                return Receipt(claim, created=True)
+            except DuplicateKey:
+                pass
     with uow_factory() as uow:
         stored = uow.claims.get(shop_id, content.shop_claim_id)
+        if stored is None and never_ready is not None:
+            raise ValidationFailed([FieldError("claim.dateOfLastReminder", str(never_ready))])
         if stored is None:  # not a taken id after all: nothing to answer from
             raise Conflict(f"claim {content.shop_claim_id!r} could not be stored; retry")
         if uow.claims.fingerprint(stored.id) != content_fingerprint(content):
@@ -112,10 +128,17 @@ def cancel_claim(uow_factory: UnitOfWorkFactory, shop_id: str, shop_claim_id: st
         claim = _owned(uow, shop_id, shop_claim_id, for_update=True)
         if claim.state in (ClaimState.CANCEL_REQUESTED, ClaimState.CANCELLED):
             return claim  # asking twice changes nothing
+        by = Actor(ActorKind.SHOP, shop_id)
+        if claim.state is ClaimState.WAITING_FOR_DEFAULT \
+                and uow.claims.withdraw_waiting_handover(claim.id, now):
+            # Its hand-over never went out and now never will: nothing to tell the agency.
+            claim.cancel_before_handover(reason, by, now)
+            uow.commit()
+            return claim
         if not can_transition(claim.state, ClaimState.CANCEL_REQUESTED):
             raise Conflict(f"claim {shop_claim_id!r} is {claim.state.value} and can no longer be "
                            "cancelled")
-        claim.request_cancel(reason, Actor(ActorKind.SHOP, shop_id), now)
+        claim.request_cancel(reason, by, now)
         uow.commit()
         return claim
 

@@ -6,24 +6,28 @@ claim state + history event + lawyer hand-over in the outbox + the audit row.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from gateway.domain.court_dunning import CourtDeadlines, Preflight, court_deadlines, preflight
+from gateway.domain.court_dunning import (CourtDeadlines, Limitation, Preflight, UnknownCourt,
+                                          UnknownSeat, court_deadlines, court_for_seat,
+                                          court_seat_state, limitation_of, preflight)
 from gateway.domain.errors import Conflict, DomainError, FieldError, ValidationFailed
-from gateway.domain.lifecycle import COURT_STAGES
-from gateway.domain.model import Actor, ActorKind, Claim, CourtDates, CourtDunningInstruction
-from gateway.domain.money import format_eur
+from gateway.domain.interest import DefaultClaims, NoBaseRate, default_claims
+from gateway.domain.lifecycle import CLOSED, COURT_STAGES
+from gateway.domain.model import (Actor, ActorKind, Claim, ClaimContent, CourtDates,
+                                  CourtDunningInstruction)
+from gateway.domain.money import CURRENCY, ZERO, format_eur
+from gateway.domain.working_days import MovedDate
 
+from .agency_port import CourtDunningAmounts, InterestAmount
 from .claims import _owned, utc_now
+from .court_calendar import COURT_TIME_ZONE, court_date  # noqa: F401 - callers import them here
 from .unit_of_work import ConcurrentUpdate, UnitOfWork, UnitOfWorkFactory
 
 AUDIT_TABLE = "court_dunning_requests"
 REQUESTED_BY_MAX = 128  # court_dunning_requests.requested_by and claim_events.actor_id
-# Limitation and court deadlines run on German calendar days: at 00:30 on 1 January in
-# Germany it is still 31 December in UTC, and a time-barred claim would pass.
-COURT_TIME_ZONE = ZoneInfo("Europe/Berlin")
 
 
 class DunningRefused(DomainError):
@@ -33,13 +37,6 @@ class DunningRefused(DomainError):
         self.preflight = result
         reasons = "; ".join(f"{r.code.value}: {r.message}" for r in result.reasons)
         super().__init__(f"court dunning refused: {reasons}")
-
-
-def court_date(at: datetime) -> date:
-    """The calendar day in Germany at a moment (aware datetimes; naive ones count as UTC)."""
-    if at.tzinfo is None:
-        return at.date()
-    return at.astimezone(COURT_TIME_ZONE).date()
 
 
 def check_court_dunning(uow_factory: UnitOfWorkFactory, shop_id: str, shop_claim_id: str,
@@ -86,7 +83,9 @@ def request_court_dunning(uow_factory: UnitOfWorkFactory, shop_id: str, shop_cla
             details["previousCourtDates"] = {
                 name: value.isoformat() for name, value in vars(claim.court).items() if value}
             claim.update_court_dates(CourtDates())
-        claim.request_court_dunning(instruction, Actor(ActorKind.STAFF, requested_by), now, details)
+        amounts = court_dunning_amounts(claim.content, result.default_claims, court_date(now))
+        claim.request_court_dunning(instruction, Actor(ActorKind.STAFF, requested_by), now, details,
+                                    amounts.as_payload())
         uow.record(AUDIT_TABLE, {
             "claim_id": claim.id, "requested_by": requested_by, "requested_at": now,
             "instruction": instruction.value, "note": note,
@@ -102,25 +101,141 @@ def request_court_dunning(uow_factory: UnitOfWorkFactory, shop_id: str, shop_cla
         return claim, result
 
 
-def court_deadlines_for(claim: Claim) -> CourtDeadlines:
-    """The deadlines GetClaim shows, from the court dates the agency reported."""
-    return court_deadlines(claim.court)
+def court_deadlines_for(claim: Claim, court: str | None = None) -> CourtDeadlines:
+    """The deadlines from the court dates the agency reported, moved by § 222 (2) ZPO at the
+    seat of `court` (the dunning court); None: calendar dates (see court_deadlines)."""
+    try:
+        return court_deadlines(claim.court, court)
+    except UnknownCourt:  # a court the data file no longer lists: the calendar dates
+        return court_deadlines(claim.court)
+
+
+@dataclass(frozen=True)
+class ClaimLegalFacts:
+    """What the law says about a claim on a day, as GetClaim shows it.
+
+    court: the competent dunning court (the one of the claim's latest court dunning request,
+    else the one for the shop's seat; None when neither is known), court_seat_state: the
+    state it sits in, whose holidays count. limitation: when the claim
+    becomes time-barred and the last day to file (§§ 195, 199 BGB, § 193 BGB at the court's
+    seat); None without a court. deadlines: the court deadlines (§ 222 (2) ZPO at the court's
+    seat). default_claims: default interest up to checked_on and the flat fee, on the whole
+    principal (payments are not deducted); None for a closed claim or one without a positive
+    EUR principal or whose default began before the base-rate table.
+    """
+
+    checked_on: date
+    court: str | None
+    court_seat_state: str | None
+    limitation: Limitation | None
+    deadlines: CourtDeadlines
+    default_claims: DefaultClaims | None
+
+
+def claim_with_legal_facts(uow_factory: UnitOfWorkFactory, shop_id: str, shop_claim_id: str,
+                           today: date) -> tuple[Claim, ClaimLegalFacts]:
+    """The shop's claim and its legal facts on `today` (a German calendar day)."""
+    with uow_factory() as uow:
+        claim = _owned(uow, shop_id, shop_claim_id)
+        return claim, legal_facts(uow, claim, today)
+
+
+def legal_facts(uow: UnitOfWork, claim: Claim, today: date) -> ClaimLegalFacts:
+    court = uow.claims.last_dunning_court(claim.id) if claim.id is not None else None
+    if court is None:
+        shop = uow.shops.get(claim.shop_id)
+        try:
+            court = court_for_seat(shop.seat) if shop is not None else None
+        except UnknownSeat:
+            court = None
+    try:
+        state = court_seat_state(court) if court is not None else None
+    except UnknownCourt:
+        court = state = None
+    content = claim.content
+    limitation = limitation_of(content, state) if state is not None else None
+    claims = None
+    if claim.state not in CLOSED and _positive_eur(content):
+        claims = _default_claims(content, today)
+    return ClaimLegalFacts(today, court, state, limitation, court_deadlines_for(claim, court),
+                           claims)
+
+
+def _positive_eur(content: ClaimContent) -> bool:
+    return content.currency == CURRENCY and content.principal > 0
+
+
+def _default_claims(content: ClaimContent, up_to: date) -> DefaultClaims | None:
+    try:
+        return default_claims(content, up_to)
+    except NoBaseRate:  # default began before the base-rate table: long time-barred
+        return None
+
+
+def court_dunning_amounts(content: ClaimContent, claims: DefaultClaims | None,
+                          as_of: date) -> CourtDunningAmounts:
+    """The amounts the court dunning application lists apart, up to as_of: the principal,
+    the default interest and the flat fee (from `claims`, the preflight's), the dunning fees."""
+    interest = None
+    if claims is not None and claims.interest is not None and claims.interest.periods:
+        found = claims.interest
+        interest = InterestAmount(found.start, found.end, found.points_over_base,
+                                  found.periods[-1].rate, found.total)
+    flat_fee = claims.flat_fee if claims is not None else ZERO
+    return CourtDunningAmounts(as_of, content.principal, content.dunning_fees, flat_fee, interest)
+
+
+def court_dunning_amounts_of(claim: Claim, as_of: date) -> CourtDunningAmounts:
+    """court_dunning_amounts reckoned anew from the claim (for a lawyer hand-over queued
+    before the amounts travelled with it)."""
+    return court_dunning_amounts(claim.content, _default_claims(claim.content, as_of), as_of)
 
 
 def preflight_as_json(result: Preflight, checked_on: date | None = None) -> dict[str, Any]:
     """The preflight as JSON-safe data: amounts and dates as strings, codes as their names."""
+    last_day = result.last_filing_day
     data: dict[str, Any] = {
         "allowed": result.allowed,
         "reasons": [{"code": r.code.value, "message": r.message} for r in result.reasons],
         "warnings": [{"code": w.code.value, "message": w.message} for w in result.warnings],
         "limitationEndsOn": result.limitation_ends_on.isoformat(),
+        "lastFilingDay": moved_date_as_json(last_day),
+        "claimAroseOn": result.limitation.arose_on.isoformat(),
+        "claimAroseFrom": result.limitation.arose_from,
         "court": result.court,
+        "courtSeatState": result.court_seat_state,
         "courtFee": format_eur(result.court_fee) if result.court_fee is not None else None,
         "catalogueNumber": result.catalogue_number,
         "catalogueLabel": result.catalogue_label,
     }
+    if result.default_claims is not None:
+        data["defaultClaims"] = default_claims_as_json(result.default_claims)
     if checked_on is not None:
         data["checkedOn"] = checked_on.isoformat()
+    return data
+
+
+def moved_date_as_json(moved: MovedDate) -> dict[str, Any]:
+    data: dict[str, Any] = {"day": moved.moved_to.isoformat()}
+    if moved.moved:
+        data.update(calendarDay=moved.original.isoformat(), rule=moved.rule, reason=moved.reason)
+    return data
+
+
+def default_claims_as_json(claims: DefaultClaims) -> dict[str, Any]:
+    data: dict[str, Any] = {"flatFee": format_eur(claims.flat_fee)}
+    if claims.begins is not None:
+        data["defaultBegins"] = {"on": claims.begins.on.isoformat(), "rule": claims.begins.rule,
+                                 "reason": claims.begins.reason}
+    if claims.interest is not None:
+        i = claims.interest
+        data["interest"] = {
+            "start": i.start.isoformat(), "end": i.end.isoformat(), "rule": i.rule,
+            "pointsOverBaseRate": f"{i.points_over_base:f}", "total": format_eur(i.total),
+            "periods": [{"start": p.start.isoformat(), "end": p.end.isoformat(), "days": p.days,
+                         "baseRate": f"{p.base_rate.percent:f}",
+                         "baseRateStatus": p.base_rate.status.value, "rate": f"{p.rate:f}",
+                         "amount": format_eur(p.amount)} for p in i.periods]}
     return data
 
 

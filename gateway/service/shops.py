@@ -1,11 +1,12 @@
 """Shop onboarding."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from gateway.domain.agency import reference_prefix_for, valid_prefix
 from gateway.domain.errors import Conflict, DomainError, NotFound
+from gateway.domain.handover import HandoverMode, HandoverPolicy
 from gateway.domain.shop import Shop
 
 from .agency_accounts import account_for_client
@@ -25,9 +26,10 @@ def add_shop(uow_factory: UnitOfWorkFactory, shop_id: str, *, password: str | No
              seat: str | None = None, account: str | None = None,
              agency_client_id: str | None = None, agency_client_key: str | None = None,
              agency_sandbox: bool = False, reference_prefix: str | None = None,
-             now: datetime | None = None) -> NewShop:
+             handover: HandoverPolicy | None = None, now: datetime | None = None) -> NewShop:
     """Register a shop on `account`, or (the shorthand) on the account of a client id on the
-    default connection, created when needed; with neither, its claims wait for an account."""
+    default connection, created when needed; with neither, its claims wait for an account.
+    handover: when its claims go to the agency (default: at once)."""
     if not shop_id or len(shop_id) > 64 or not all(c.isalnum() or c in "-_." for c in shop_id):
         raise DomainError("shop id must be 1-64 characters of letters, digits, - _ .")
     if account and agency_client_id:
@@ -48,7 +50,7 @@ def add_shop(uow_factory: UnitOfWorkFactory, shop_id: str, *, password: str | No
                                          agency_sandbox, now)
         prefix = reference_prefix or reference_prefix_for(shop_id, uow.shops.reference_prefixes())
         shop = Shop(id=shop_id, agency_account=account, reference_prefix=prefix, seat=seat,
-                    created_at=now)
+                    handover=handover or HandoverPolicy(), created_at=now)
         try:
             uow.shops.add(shop, hash_password(password))
         except DuplicateKey:  # a concurrent add, or a prefix another shop has
@@ -61,17 +63,23 @@ def add_shop(uow_factory: UnitOfWorkFactory, shop_id: str, *, password: str | No
 def update_shop(uow_factory: UnitOfWorkFactory, shop_id: str, *, password: str | None = None,
                 seat: str | None = None, agency_client_id: str | None = None,
                 agency_client_key: str | None = None,
-                agency_sandbox: bool | None = None, now: datetime | None = None) -> list[str]:
+                agency_sandbox: bool | None = None, handover_mode: HandoverMode | None = None,
+                handover_days_after_due: int | None = None,
+                handover_days_after_reminder: int | None = None,
+                now: datetime | None = None) -> list[str]:
     """Change what is given; returns the names of what changed. A client id (the shorthand)
     puts the shop on that client's account on the default connection; a key alone changes
-    the key of the shop's account."""
+    the key of the shop's account. The hand-over policy's parts not given stay as they are; it
+    applies to claims submitted from then on (claims waiting already keep their day; other
+    processes see it within seconds)."""
     _check_password(password)
     values: dict = {"seat": seat} if seat is not None else {}
     if password is not None:
         values["password_hash"] = hash_password(password)
     changed = sorted("password" if k == "password_hash" else k for k in values)
     if not values and agency_client_id is None and agency_client_key is None \
-            and agency_sandbox is None:
+            and agency_sandbox is None and handover_mode is None \
+            and handover_days_after_due is None and handover_days_after_reminder is None:
         return []
     with uow_factory() as uow:
         shop = uow.shops.get(shop_id)
@@ -79,6 +87,11 @@ def update_shop(uow_factory: UnitOfWorkFactory, shop_id: str, *, password: str |
             raise NotFound(f"no shop {shop_id!r}")
         if values:
             uow.shops.update_settings(shop_id, **values)
+        handover = _changed_policy(shop.handover, handover_mode, handover_days_after_due,
+                                   handover_days_after_reminder)
+        if handover is not None:
+            uow.shops.set_handover_policy(shop_id, handover)
+            changed.append(f"handover_policy ({handover})")
         if agency_client_id is not None or agency_sandbox is not None:
             current = uow.agencies.credentials(shop.agency_account) if shop.agency_account \
                 else None
@@ -100,6 +113,16 @@ def update_shop(uow_factory: UnitOfWorkFactory, shop_id: str, *, password: str |
             changed.append("agency_client_key")
         uow.commit()
     return sorted(changed)
+
+
+def _changed_policy(policy: HandoverPolicy, mode: HandoverMode | None, days_after_due: int | None,
+                    days_after_reminder: int | None) -> HandoverPolicy | None:
+    """The policy with the parts given replaced; None when nothing changes."""
+    parts = {name: value for name, value in (("mode", mode), ("days_after_due", days_after_due),
+                                             ("days_after_reminder", days_after_reminder))
+             if value is not None}
+    changed = replace(policy, **parts)  # checks the days (DomainError)
+    return changed if changed != policy else None
 
 
 def _check_password(password: str | None) -> None:

@@ -7,7 +7,8 @@ from typing import Any, Callable, Iterator, Protocol
 
 from gateway.domain.agency import AgencyAccount, AgencyConnection
 from gateway.domain.model import Claim, ClaimEvent
-from gateway.domain.shop import Shop
+from gateway.domain.handover import HandoverPolicy
+from gateway.domain.shop import Shop, ShopHandover
 
 from .agency_port import AgencyCredentials
 
@@ -36,6 +37,10 @@ class ClaimRepository(Protocol):
     def get_by_file_number(self, account: str, file_number: str, *,
                            for_update: bool = False) -> Claim | None: ...
     def fingerprint(self, claim_id: int) -> str: ...
+    def withdraw_waiting_handover(self, claim_id: int, now: datetime) -> bool:
+        """End the claim's hand-over unsent if no worker ever took it; True when it did."""
+    def last_dunning_court(self, claim_id: int) -> str | None:
+        """The dunning court named by the claim's latest court dunning request, if any."""
     def events(self, claim_id: int) -> list[ClaimEvent]: ...
     def changes(self, shop_id: str, after_seq: int, limit: int) -> list[ClaimChange]: ...
     def iter_ids(self, *, states: list[str] | None = None, shop_id: str | None = None,
@@ -46,8 +51,10 @@ class ClaimRepository(Protocol):
 class ShopRepository(Protocol):
     def add(self, shop: Shop, password_hash: str) -> None: ...
     def get(self, shop_id: str) -> Shop | None: ...
-    def handover_of(self, shop_id: str) -> tuple[str | None, str | None] | None:
-        """(agency account, reference prefix) for the shop's new claims; None: unknown shop."""
+    def handover_of(self, shop_id: str) -> ShopHandover | None:
+        """Agency account, reference prefix and hand-over policy of the shop's new claims;
+        None: unknown shop."""
+    def set_handover_policy(self, shop_id: str, policy: HandoverPolicy) -> None: ...
     def password_hash(self, shop_id: str) -> str | None: ...
     def reference_prefixes(self) -> set[str]: ...
     def on_account(self, account: str) -> list[str]: ...

@@ -35,6 +35,33 @@ class Cents(TypeDecorator):
         return Decimal(int(value)).scaleb(-2)
 
 
+class Percent4(TypeDecorator):
+    """A Decimal percentage with at most 4 decimal places (an effective annual rate such as
+    14.9900) stored as an integer of 1/10,000 percent, on both databases, never through float.
+    A value with more places is refused, not rounded."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if not isinstance(value, Decimal) or not value.is_finite():
+            raise TypeError("a percentage must be a finite Decimal, never float")
+        scaled = value.scaleb(PERCENT_PLACES)
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"more than {PERCENT_PLACES} decimal places: {value}")
+        return int(scaled)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return Decimal(int(value)).scaleb(-PERCENT_PLACES)
+
+
+PERCENT_PLACES = 4
+
+
 class UTCDateTime(TypeDecorator):
     """Aware UTC datetimes in, aware UTC datetimes out (SQLite keeps no zone)."""
 

@@ -59,9 +59,9 @@ _INSERT_OUTBOX = insert(outbox)
 
 def insert_messages_many(conn: Connection, claims: list[Claim]) -> None:
     """Queue the claims' pending messages, in the order the domain produced them, in one
-    statement (each at its claim's updated_at)."""
+    statement (each at its claim's updated_at, due then or at its not_before)."""
     rows = [dict(claim_id=claim.id, shop_id=claim.shop_id, kind=m.kind.value, payload=m.payload,
-                 state=PENDING, attempts=0, available_at=claim.updated_at,
+                 state=PENDING, attempts=0, available_at=m.not_before or claim.updated_at,
                  created_at=claim.updated_at, updated_at=claim.updated_at)
             for claim in claims for m in claim.pending_messages]
     if rows:

@@ -13,17 +13,18 @@ from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 
 from gateway.domain.fingerprint import content_fingerprint
+from gateway.domain.handover import HandoverMode, HandoverPolicy
 from gateway.domain.lifecycle import CLOSED, ClaimState
 from gateway.domain.model import (AccountingSummary, Actor, ActorKind, Claim, ClaimContent,
-                                  ClaimEvent, ClaimType, CourtDates, Debtor, DebtorKind, Payout,
-                                  Salutation)
+                                  ClaimEvent, ClaimType, ConsumerCredit, CourtDates, Debtor,
+                                  DebtorKind, MessageKind, Payout, Salutation)
 from gateway.domain.agency import AgencyAccount, AgencyConnection
-from gateway.domain.shop import Shop
+from gateway.domain.shop import Shop, ShopHandover
 from gateway.service.agency_port import AgencyCredentials
 from gateway.service.unit_of_work import ClaimChange, ConcurrentUpdate, DuplicateKey
 
-from .tables import (agency_accounts, agency_connections, claim_events, claims, debtors, outbox,
-                     shops)
+from .tables import (agency_accounts, agency_connections, claim_events, claims,
+                     court_dunning_requests, debtors, outbox, shops)
 
 # Hot statements built once: SQLAlchemy then compiles and cache-keys them once,
 # instead of on every submit.
@@ -38,7 +39,9 @@ _DEBTOR_FIELDS = ("customer_id", "first_name", "last_name", "company", "legal_fo
 # seconds per database and process, it costs SubmitClaim no statement. A shop moved to
 # another account (`gateway shops set --account`, maybe in another process) sends the
 # claims it submits from a few seconds later to the new account.
-_HANDOVER_OF_SHOP = select(shops.c.agency_account, shops.c.agency_reference_prefix) \
+_HANDOVER_OF_SHOP = select(shops.c.agency_account, shops.c.agency_reference_prefix,
+                           shops.c.handover_policy, shops.c.handover_days_after_due,
+                           shops.c.handover_days_after_reminder) \
     .where(shops.c.id == bindparam("shop_id"))
 HANDOVER_CACHE_S = 5  # seconds
 _HANDOVERS: "weakref.WeakKeyDictionary[Engine, dict[str, tuple]]" = weakref.WeakKeyDictionary()
@@ -57,7 +60,8 @@ _RECEIVED_CONSTANTS: dict[str, Any] = dict(
     agency_file_number=None, agency_status_code=None, agency_status_text=None,
     rejection_reasons=[], paid=0, current_payout=0, sum_payout=0, payouts=[],
     dunning_order_issued_on=None, dunning_order_served_on=None,
-    enforcement_order_issued_on=None, procedure_stalled_on=None, closed_at=None)
+    enforcement_order_issued_on=None, procedure_stalled_on=None, closed_at=None,
+    handover_ready_on=None)
 
 
 def _sql_constant(value: Any) -> Any:
@@ -115,7 +119,7 @@ class SqlShopRepository:
                     id=shop.id, password_hash=password_hash, agency_account=shop.agency_account,
                     agency_reference_prefix=shop.reference_prefix, seat=shop.seat,
                     catalogue_overrides=dict(shop.catalogue_overrides), last_event_seq=0,
-                    created_at=shop.created_at))
+                    created_at=shop.created_at, **_handover_columns(shop.handover)))
         except IntegrityError:
             raise DuplicateKey(f"shop {shop.id!r} or its reference prefix exists already") \
                 from None
@@ -152,6 +156,10 @@ class SqlShopRepository:
         self.conn.execute(update(shops).where(shops.c.id == shop_id).values(**values))
         _HANDOVERS.get(self.conn.engine, {}).pop(shop_id, None)  # other processes: the TTL
 
+    def set_handover_policy(self, shop_id: str, policy: HandoverPolicy) -> None:
+        """Claims submitted from now on follow the policy (waiting claims keep their day)."""
+        self.update_settings(shop_id, **_handover_columns(policy))
+
     def number_new_events(self, shop_id: str, at_most: int) -> int:
         """Give the shop's committed, unnumbered events its next sequence numbers, oldest
         first (at most at_most of them); returns how many were numbered.
@@ -177,9 +185,9 @@ class SqlShopRepository:
         self.conn.execute(_SET_LAST_SEQ, {"shop_id": shop_id, "last": last + len(ids)})
         return len(ids)
 
-    def handover_of(self, shop_id: str) -> tuple[str | None, str | None] | None:
-        """(account, reference prefix) new claims of the shop get; None for an unknown shop.
-        Cached for HANDOVER_CACHE_S."""
+    def handover_of(self, shop_id: str) -> ShopHandover | None:
+        """Account, reference prefix and hand-over policy of the shop's new claims; None for
+        an unknown shop. Cached for HANDOVER_CACHE_S."""
         known = _HANDOVERS.setdefault(self.conn.engine, {})
         hit = known.get(shop_id)
         now = time.monotonic()
@@ -188,7 +196,7 @@ class SqlShopRepository:
         row = self.conn.execute(_HANDOVER_OF_SHOP, {"shop_id": shop_id}).first()
         if row is None:
             return None
-        value = (row.agency_account, row.agency_reference_prefix)
+        value = ShopHandover(row.agency_account, row.agency_reference_prefix, _handover(row))
         known[shop_id] = (now + HANDOVER_CACHE_S, value)
         return value
 
@@ -197,7 +205,18 @@ def _shop(row: Row) -> Shop:
     return Shop(id=row.id, agency_account=row.agency_account,
                 reference_prefix=row.agency_reference_prefix, seat=row.seat,
                 catalogue_overrides=dict(row.catalogue_overrides or {}),
-                created_at=row.created_at)
+                handover=_handover(row), created_at=row.created_at)
+
+
+def _handover(row: Row) -> HandoverPolicy:
+    return HandoverPolicy(HandoverMode(row.handover_policy), row.handover_days_after_due,
+                          row.handover_days_after_reminder)
+
+
+def _handover_columns(policy: HandoverPolicy) -> dict[str, Any]:
+    """The shops columns of a hand-over policy (for add and update_settings)."""
+    return dict(handover_policy=policy.mode.value, handover_days_after_due=policy.days_after_due,
+                handover_days_after_reminder=policy.days_after_reminder)
 
 
 class SqlAgencyRepository:
@@ -325,6 +344,27 @@ class SqlClaimRepository:
                            for_update: bool = False) -> Claim | None:
         return self._one(and_(claims.c.agency_account == account,
                               claims.c.agency_file_number == file_number), for_update)
+
+    def withdraw_waiting_handover(self, claim_id: int, now) -> bool:
+        """End the claim's hand-over row unsent, if no worker ever took it (never leased, no
+        attempt): True when withdrawn. A row a worker took may have reached the agency, so it
+        stays (False); the caller then cancels behind it. On PostgreSQL a lease being taken
+        concurrently holds the row: this waits for it and then sees the attempt."""
+        result = self.conn.execute(update(outbox).where(
+            outbox.c.claim_id == claim_id, outbox.c.kind == MessageKind.SUBMIT_CLAIM.value,
+            outbox.c.state == "pending", outbox.c.attempts == 0, outbox.c.leased_by.is_(None))
+            .values(state="done", completed_at=now, updated_at=now,
+                    last_error="never sent: withdrawn, the shop cancelled the claim before its "
+                               "hand-over day"))
+        return result.rowcount == 1
+
+    def last_dunning_court(self, claim_id: int) -> str | None:
+        """The dunning court named by the claim's latest court dunning request, if any."""
+        preflight = self.conn.execute(
+            select(court_dunning_requests.c.preflight)
+            .where(court_dunning_requests.c.claim_id == claim_id)
+            .order_by(court_dunning_requests.c.id.desc()).limit(1)).scalar_one_or_none()
+        return (preflight or {}).get("court") if isinstance(preflight, dict) else None
 
     def fingerprint(self, claim_id: int) -> str:
         return self.conn.execute(
@@ -531,7 +571,8 @@ def received_values(claim: Claim) -> dict[str, Any] | None:
     """The claim's column values if it is plainly just received (one event, one outbox
     message, and the values _RECEIVED_CONSTANTS writes as constants: see insert_received);
     None otherwise."""
-    if len(claim.pending_events) != 1 or len(claim.pending_messages) != 1:
+    if (len(claim.pending_events) != 1 or len(claim.pending_messages) != 1
+            or claim.pending_messages[0].not_before is not None):
         return None
     (e,) = claim.pending_events
     values = _claim_values(claim)
@@ -544,6 +585,7 @@ def received_values(claim: Claim) -> dict[str, Any] | None:
 
 def _claim_values(claim: Claim) -> dict[str, Any]:
     c, acc, court = claim.content, claim.accounting, claim.court
+    credit = c.consumer_credit
     closed = claim.state in CLOSED
     return dict(
         claim_type=c.claim_type.value, reason=c.reason, principal=c.principal,
@@ -562,6 +604,9 @@ def _claim_values(claim: Claim) -> dict[str, Any]:
         dunning_order_served_on=court.dunning_order_served_on,
         enforcement_order_issued_on=court.enforcement_order_issued_on,
         procedure_stalled_on=court.procedure_stalled_on,
+        consumer_credit_rate=credit.effective_annual_rate if credit else None,
+        consumer_credit_contract_date=credit.contract_date if credit else None,
+        handover_ready_on=claim.handover_ready_on,
         closed_at=(claim.updated_at if closed else None), updated_at=claim.updated_at)
 
 
@@ -573,7 +618,9 @@ def _claim(row: Row) -> Claim:
         principal=row.principal, dunning_fees=row.dunning_fees, date_of_origin=row.date_of_origin,
         due_date=row.due_date, date_of_last_reminder=row.date_of_last_reminder, note=row.note,
         counter_performance_rendered=row.counter_performance_rendered, debtor=debtor,
-        currency=row.currency)
+        currency=row.currency,
+        consumer_credit=ConsumerCredit(row.consumer_credit_rate, row.consumer_credit_contract_date)
+        if row.consumer_credit_rate is not None else None)
     accounting = AccountingSummary(
         total_debts=row.total_debts, paid=row.paid, outstanding=row.outstanding,
         current_payout=row.current_payout, sum_payout=row.sum_payout,
@@ -587,7 +634,8 @@ def _claim(row: Row) -> Claim:
                  agency_status_code=row.agency_status_code,
                  agency_status_text=row.agency_status_text,
                  rejection_reasons=tuple(row.rejection_reasons or ()), accounting=accounting,
-                 court=court, created_at=row.created_at, updated_at=row.updated_at,
+                 court=court, handover_ready_on=row.handover_ready_on,
+                 created_at=row.created_at, updated_at=row.updated_at,
                  version=row.version)
 
 

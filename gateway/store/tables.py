@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, ForeignKey, Index, Integer,
                         MetaData, String, Table, Text, UniqueConstraint, text)
 
-from .column_types import BigId, Cents, UTCDateTime
+from .column_types import BigId, Cents, Percent4, UTCDateTime
 
 metadata = MetaData(
     naming_convention={
@@ -55,6 +55,13 @@ shops = Table(
     # (see SqlShopRepository.number_new_events): writers never wait for each other here.
     Column("last_event_seq", BigInteger, nullable=False, default=0),
     Column("created_at", UTCDateTime, nullable=False),
+    # When its claims go to the agency (gateway/domain/handover.py): IMMEDIATE, or
+    # WHEN_IN_DEFAULT and at least these many days after the due date / the last reminder.
+    Column("handover_policy", String(20), nullable=False, default="IMMEDIATE",
+           server_default="IMMEDIATE"),
+    Column("handover_days_after_due", Integer, nullable=False, default=10, server_default="10"),
+    Column("handover_days_after_reminder", Integer, nullable=False, default=5,
+           server_default="5"),
 )
 
 claims = Table(
@@ -92,6 +99,12 @@ claims = Table(
     Column("dunning_order_served_on", Date),
     Column("enforcement_order_issued_on", Date),
     Column("procedure_stalled_on", Date),
+    # A claim from a consumer credit contract (§ 688 (2) Nr. 1 ZPO): its effective annual
+    # rate in percent (exact, 4 places) and the contract date; both NULL for other claims.
+    Column("consumer_credit_rate", Percent4),
+    Column("consumer_credit_contract_date", Date),
+    # WAITING_FOR_DEFAULT: the day the worker hands it over (its outbox row is due then).
+    Column("handover_ready_on", Date),
     Column("closed_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),

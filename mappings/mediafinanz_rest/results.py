@@ -14,7 +14,7 @@ from gateway.domain import accounting
 from gateway.domain.accounting import amount_or_zero
 from gateway.domain.model import AccountingSummary, CourtDunningInstruction, Payout
 from gateway.domain.money import eur
-from gateway.service.agency_port import AgencyStatus
+from gateway.service.agency_port import AgencyStatus, CourtDunningAmounts, InterestAmount
 
 from .claims import BodyError
 from .codes import codes, to_status
@@ -103,21 +103,80 @@ def parse_payment(body: Any) -> tuple[date, Decimal]:
     return paid_on, paid
 
 
-# -- lawyer hand-over: {"Instruction": 1} -------------------------------------------------
-def lawyer_body(instruction: CourtDunningInstruction) -> dict[str, Any]:
-    return {"Instruction": codes().lawyer_instruction[instruction]}
+# -- lawyer hand-over: {"Instruction": 1, "CalculationDate", "PrincipalClaim", ...} -------
+# ASSUMED (README.md): what the court dunning application lists apart (§ 690 (1) Nr. 3 ZPO),
+# in the new-claim body's style: amounts as {"Value": number}, as PrincipalClaim and
+# DunningCosts there; the interest with its period and rate; the flat fee of § 288 (5) BGB.
+def lawyer_body(instruction: CourtDunningInstruction,
+                amounts: CourtDunningAmounts) -> dict[str, Any]:
+    body: dict[str, Any] = {"Instruction": codes().lawyer_instruction[instruction],
+                            "CalculationDate": amounts.as_of,
+                            "PrincipalClaim": {"Value": eur(amounts.principal)},
+                            "DunningCosts": {"Value": eur(amounts.dunning_fees)}}
+    if amounts.interest is not None:
+        i = amounts.interest
+        body["Interest"] = {"StartDate": i.start, "EndDate": i.end,
+                            "PointsAboveBaseRate": i.points_over_base_rate, "Rate": i.rate,
+                            "Value": eur(i.amount)}
+    if amounts.flat_fee:
+        body["DefaultFlatFee"] = {"Value": eur(amounts.flat_fee)}
+    return body
 
 
 LAWSUIT_INSTRUCTION = 3  # lawsuit straight away: in the API, never asked by the gateway
 
 
-def parse_lawyer(body: Any) -> int:
-    """The instruction code (1, 2 or 3)."""
+def parse_lawyer(body: Any) -> tuple[int, CourtDunningAmounts | None]:
+    """The instruction code (1, 2 or 3) and the amounts (None when the body has none)."""
     code = body.get("Instruction") if isinstance(body, Mapping) else None
     known = set(codes().lawyer_instruction.values()) | {LAWSUIT_INSTRUCTION}
     if type(code) is not int or code not in known:
         raise BodyError("Instruction: 1, 2 or 3 expected")
-    return code
+    if "PrincipalClaim" not in body:
+        return code, None
+    interest = None
+    if body.get("Interest") is not None:
+        raw = _object(body["Interest"], "Interest")
+        interest = InterestAmount(
+            _body_date(raw.get("StartDate"), "Interest.StartDate"),
+            _body_date(raw.get("EndDate"), "Interest.EndDate"),
+            _number(raw.get("PointsAboveBaseRate"), "Interest.PointsAboveBaseRate"),
+            _number(raw.get("Rate"), "Interest.Rate"),
+            _value(raw, "Interest"))
+    flat_fee = _value(_object(body["DefaultFlatFee"], "DefaultFlatFee"), "DefaultFlatFee") \
+        if body.get("DefaultFlatFee") is not None else eur(0)
+    return code, CourtDunningAmounts(
+        _body_date(body.get("CalculationDate"), "CalculationDate"),
+        _value(_object(body["PrincipalClaim"], "PrincipalClaim"), "PrincipalClaim"),
+        _value(_object(body.get("DunningCosts") or {"Value": 0}, "DunningCosts"), "DunningCosts"),
+        flat_fee, interest)
+
+
+def _object(value: Any, path: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise BodyError(f"{path}: object expected")
+    return value
+
+
+def _number(value: Any, path: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
+        raise BodyError(f"{path}: number expected")
+    return Decimal(value)
+
+
+def _value(item: Mapping[str, Any], path: str) -> Decimal:
+    number = _number(item.get("Value"), f"{path}.Value")
+    try:
+        return eur(number)
+    except ValueError:
+        raise BodyError(f"{path}.Value: at most two decimal places") from None
+
+
+def _body_date(value: Any, path: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise BodyError(f"{path}: date expected (YYYY-MM-DD)") from None
 
 
 # -- credential check: GET /v2.1/account/ -> {"Uuid", "User"} -----------------------------

@@ -17,6 +17,7 @@ from gateway.domain.model import Claim, CourtDunningInstruction
 from gateway.service.agency_port import (AgencyAmbiguous, AgencyAuthFailed, AgencyCredentials,
                                          AgencyRejected, AgencyTransient)
 from gateway.service.claims import apply_agency_status
+from gateway.service.court_dunning import court_dunning_amounts_of
 from mappings.mediafinanz import status_table
 
 from .conftest import CLIENT_ID, SIM_START, person_claim
@@ -49,8 +50,15 @@ def test_every_operation(fresh_sim, agency, creds):
     assert agency.get_accounting(creds, number).outstanding == Decimal("100.00")
     assert agency.get_status(creds, number).code == 10218
 
-    agency.hand_over_to_lawyer(creds, number, CourtDunningInstruction.DUNNING_ONLY)
+    # The amounts the court dunning application lists apart travel with the hand-over.
+    amounts = court_dunning_amounts_of(claim(), SIM_START.date())
+    assert amounts.interest is not None  # reminded 2024-04-02: in default since 2024-04-03
+    with pytest.raises(AgencyRejected):  # the agency checks the principal against its file
+        agency.hand_over_to_lawyer(creds, number, CourtDunningInstruction.DUNNING_ONLY,
+                                   replace(amounts, principal=Decimal("1.00")))
+    agency.hand_over_to_lawyer(creds, number, CourtDunningInstruction.DUNNING_ONLY, amounts)
     assert agency.get_status(creds, number).state is ClaimState.COURT_DUNNING_REQUESTED
+    assert fresh_sim.simulator.court_amounts(number) == amounts
     fresh_sim.advance(days=400)
     history = agency.get_history(creds, number)
     assert [e.subject for e in history][:2] == ["Forderung eingegangen", "Direktzahlung verbucht, Restforderung offen"]

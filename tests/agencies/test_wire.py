@@ -5,6 +5,9 @@ failures exactly; the simulator tests cover the real exchange.
 """
 from __future__ import annotations
 
+import os
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,9 +16,10 @@ import responses
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
 from gateway.agencies.mediafinanz import MediafinanzAgency
-from gateway.domain.model import Claim
+from gateway.domain.model import Claim, CourtDunningInstruction
 from gateway.service.agency_port import (AgencyAmbiguous, AgencyAuthFailed, AgencyCredentials,
-                                         AgencyRejected, AgencyTransient)
+                                         AgencyRejected, AgencyTransient, CourtDunningAmounts,
+                                         InterestAmount)
 
 from .conftest import person_claim
 
@@ -61,6 +65,30 @@ def test_new_claim_wire_bytes_match_the_golden_file(agency):
     sent = responses.calls[0].request
     assert sent.headers["SOAPAction"] == '"newClaim"'
     assert sent.body == GOLDEN.read_bytes()
+
+
+LAWYER_GOLDEN = Path(__file__).parent / "golden" / "instructLawyer.xml"
+LAWYER_TAKEN = envelope("<tns:instructLawyerResponse><tns:instructLawyerResult>true"
+                        "</tns:instructLawyerResult></tns:instructLawyerResponse>")
+
+
+@responses.activate
+def test_lawyer_hand_over_wire_bytes_match_the_golden_file(agency):
+    """The amounts the application lists apart (§ 690 (1) Nr. 3 ZPO) go as instructLawyer's
+    `amounts` (ASSUMED, mappings/mediafinanz/README.md): a business debtor in default since
+    2024-04-03, reckoned on 2024-06-03: base rate 3.62 + 9 points, the 40.00 flat fee."""
+    responses.post(URL, body=LAWYER_TAKEN, content_type="text/xml; charset=utf-8")
+    amounts = CourtDunningAmounts(
+        date(2024, 6, 3), Decimal("119.90"), Decimal("5.00"), Decimal("40.00"),
+        InterestAmount(date(2024, 4, 3), date(2024, 6, 3), Decimal("9"), Decimal("12.62"),
+                       Decimal("2.57")))
+    agency.hand_over_to_lawyer(CREDS, "12345678901", CourtDunningInstruction.DUNNING_ONLY,
+                               amounts)
+    sent = responses.calls[0].request
+    assert sent.headers["SOAPAction"] == '"instructLawyer"'
+    if os.environ.get("GATEWAY_UPDATE_GOLDEN") == "1":
+        LAWYER_GOLDEN.write_bytes(sent.body)
+    assert sent.body == LAWYER_GOLDEN.read_bytes()
 
 
 @responses.activate

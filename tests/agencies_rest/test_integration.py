@@ -19,6 +19,7 @@ from gateway.domain.model import Claim, CourtDunningInstruction, DebtorKind
 from gateway.service.agency_port import (AgencyAmbiguous, AgencyAuthFailed, AgencyCredentials,
                                          AgencyRejected, AgencyTransient)
 from gateway.service.claims import apply_agency_status
+from gateway.service.court_dunning import court_dunning_amounts_of
 from mappings.mediafinanz_rest import OPERATIONS, jsonwire, new_claim_body
 
 from .conftest import SIM_START, claim, credentials_of, person_claim
@@ -43,10 +44,17 @@ def test_every_operation(fresh_sim, agency, creds):
     paid = agency.get_status(creds, number)
     assert (paid.code, paid.state) == (10218, ClaimState.PARTIALLY_PAID)
 
-    agency.hand_over_to_lawyer(creds, number, CourtDunningInstruction.DUNNING_ONLY)
+    # The amounts the court dunning application lists apart travel with the hand-over.
+    amounts = court_dunning_amounts_of(claim(), SIM_START.date())
+    assert amounts.interest is not None
+    with pytest.raises(AgencyRejected):  # the agency checks the principal against its file
+        agency.hand_over_to_lawyer(creds, number, CourtDunningInstruction.DUNNING_ONLY,
+                                   replace(amounts, principal=Decimal("1.00")))
+    agency.hand_over_to_lawyer(creds, number, CourtDunningInstruction.DUNNING_ONLY, amounts)
     assert agency.get_status(creds, number).state is ClaimState.COURT_DUNNING_REQUESTED
+    assert fresh_sim.simulator.court_amounts(number) == amounts
     with pytest.raises(AgencyRejected):  # a second hand-over: already in court
-        agency.hand_over_to_lawyer(creds, number, CourtDunningInstruction.DUNNING_ONLY)
+        agency.hand_over_to_lawyer(creds, number, CourtDunningInstruction.DUNNING_ONLY, amounts)
 
     # Polling (no changes feed): what the sync does with each answer, day by day.
     tracked = Claim(shop_id="shop-1", content=person_claim(), state=ClaimState.SUBMITTED,

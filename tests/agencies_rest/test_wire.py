@@ -24,7 +24,8 @@ from gateway import logs
 from gateway.agencies.mediafinanz_rest import MediafinanzRestAgency
 from gateway.domain.model import CourtDunningInstruction
 from gateway.service.agency_port import (AgencyAmbiguous, AgencyAuthFailed, AgencyCredentials,
-                                         AgencyRejected, AgencyTransient)
+                                         AgencyRejected, AgencyTransient, CourtDunningAmounts,
+                                         InterestAmount)
 
 from .conftest import claim
 
@@ -97,12 +98,26 @@ def test_payment_wire_bytes_match_the_golden_file(agency):
     assert_golden("claim_payment", responses.calls[0].request)
 
 
-@pytest.mark.parametrize("instruction, code", [
-    (CourtDunningInstruction.DUNNING_ONLY, 1), (CourtDunningInstruction.DUNNING_THEN_LAWSUIT, 2)])
+# What the application lists apart (§ 690 (1) Nr. 3 ZPO), reckoned on 2024-06-03 for 119.90
+# in default since 2024-04-03: against a consumer base rate 3.62 + 5 points, no flat fee;
+# against a business + 9 points and the 40.00 flat fee (§ 288 (1), (2), (5) BGB).
+CONSUMER_AMOUNTS = CourtDunningAmounts(
+    date(2024, 6, 3), Decimal("119.90"), Decimal("5.00"), Decimal("0.00"),
+    InterestAmount(date(2024, 4, 3), date(2024, 6, 3), Decimal("5"), Decimal("8.62"),
+                   Decimal("1.76")))
+BUSINESS_AMOUNTS = CourtDunningAmounts(
+    date(2024, 6, 3), Decimal("119.90"), Decimal("0.00"), Decimal("40.00"),
+    InterestAmount(date(2024, 4, 3), date(2024, 6, 3), Decimal("9"), Decimal("12.62"),
+                   Decimal("2.57")))
+
+
+@pytest.mark.parametrize("instruction, code, amounts", [
+    (CourtDunningInstruction.DUNNING_ONLY, 1, CONSUMER_AMOUNTS),
+    (CourtDunningInstruction.DUNNING_THEN_LAWSUIT, 2, BUSINESS_AMOUNTS)])
 @responses.activate
-def test_lawyer_wire_bytes_match_the_golden_file(agency, instruction, code):
+def test_lawyer_wire_bytes_match_the_golden_file(agency, instruction, code, amounts):
     responses.post(f"{CLAIM_URL}/{NUMBER}/lawyer/", json=STATUS)
-    agency.hand_over_to_lawyer(CREDS, NUMBER, instruction)
+    agency.hand_over_to_lawyer(CREDS, NUMBER, instruction, amounts)
     assert_golden(f"claim_lawyer_{code}", responses.calls[0].request)
 
 

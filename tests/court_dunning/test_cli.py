@@ -7,6 +7,7 @@ import select
 import subprocess
 import sys
 import time
+from datetime import date
 
 import pytest
 
@@ -28,6 +29,16 @@ def claim(gateway):
     return submitted_claim(gateway, now=wall_now())
 
 
+def fields(stdout: str) -> list[tuple[str, str]]:
+    """The check's aligned "label: value" lines as pairs (the alignment follows the longest
+    label shown)."""
+    pairs = []
+    for line in stdout.splitlines():
+        label, _, value = line.partition(": ")
+        pairs.append((label.strip(), value))
+    return pairs
+
+
 def state(gateway, shop_claim_id="INV-2026-0001") -> ClaimState:
     return claim_service.get_claim(gateway.read_uow, "shop-a", shop_claim_id).state
 
@@ -36,13 +47,61 @@ def test_check_prints_the_preflight_as_plain_aligned_text(db_url, gateway, claim
     result = run("dunning", "check", "shop-a", "INV-2026-0001", db_url=db_url)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    for line in ["     claim: shop-a / INV-2026-0001", "    result: ALLOWED",
-                 "     court: AG Coburg", " court fee: 38.00 EUR", " catalogue: 11 Kaufvertrag"]:
-        assert line in lines
+    width = len(lines[0].partition(": ")[0])
+    assert all(line.index(": ") == width for line in lines)  # aligned on the colon
+    shown = fields(result.stdout)
+    for pair in [("claim", "shop-a / INV-2026-0001"), ("result", "ALLOWED"),
+                 ("court", "AG Coburg (holidays of BY)"), ("court fee", "38.00 EUR"),
+                 ("catalogue", "11 Kaufvertrag")]:
+        assert pair in shown
     # Limitation ends three years after the end of the year the claim arose: fell due.
     arose = claim.content.due_date or claim.content.date_of_origin
-    assert f"limitation: ends on {arose.year + 3}-12-31" in lines
+    assert ("limitation", f"ends on {arose.year + 3}-12-31") in shown
+    assert ("claim arose", f"{arose.isoformat()} (its dueDate; § 199 (1) BGB)") in shown
+    labels = [label for label, _ in shown]
+    assert {"last filing day", "default", "interest", "flat fee"} <= set(labels)
     assert "reason" not in result.stdout and "\x1b[" not in result.stdout  # no colour in a pipe
+
+
+def test_check_shows_the_moved_last_filing_day_interest_and_flat_fee(db_url, gateway):
+    """Due 2025-06-15 (a company, reminded 2025-07-01): limitation ends Sunday 2028-12-31 and
+    an application still counts on Tuesday 2029-01-02 (§ 193 BGB: 1 January is a holiday);
+    interest at base rate + 9 points from 2025-07-02 and the 40 EUR flat fee (§ 288 (2), (5)
+    BGB). The CLI runs on the wall clock: the interest runs to today."""
+    from tests.factories import company
+
+    add_shop(gateway, seat="BY")
+    submitted_claim(gateway, debtor=company(), date_of_origin=date(2025, 6, 1),
+                    due_date=date(2025, 6, 15), date_of_last_reminder=date(2025, 7, 1),
+                    now=wall_now())
+    result = run("dunning", "check", "shop-a", "INV-2026-0001", db_url=db_url)
+    assert result.returncode == 0, result.stderr
+    shown = dict(fields(result.stdout))
+    assert shown["last filing day"] == (
+        "2029-01-02 (moved from 2028-12-31 by § 193 BGB: 2028-12-31 Sunday; "
+        "2029-01-01 Neujahr (public holiday in BY))")
+    assert shown["default"] == ("from 2025-07-02 (§ 286 (1) BGB: reminder of 2025-07-01, after "
+                                "the due date 2025-06-15)")
+    assert shown["interest"].endswith("(§ 288 (2) BGB: base rate + 9 points)")
+    assert shown["interest"].split(" from ")[1].startswith("2025-07-02 to ")
+    periods = [value for label, value in fields(result.stdout) if label == "interest period"]
+    assert periods[0].startswith("2025-07-02 to 2025-12-31, 183 days at 10.27 % (base rate "
+                                 "1.27 % CONFIRMED): ")
+    assert shown["flat fee"] == "40.00 EUR (§ 288 (5) BGB)"
+
+
+def test_check_of_a_claim_in_court_shows_the_moved_court_deadlines(db_url, gateway, claim):
+    from gateway.domain.model import CourtDates
+
+    with gateway.uow() as uow:  # served Friday 2025-10-17 by AG Coburg (Bavaria)
+        stored = uow.claims.get("shop-a", "INV-2026-0001", for_update=True)
+        stored.update_court_dates(CourtDates(dunning_order_served_on=date(2025, 10, 17)))
+        uow.commit()
+    shown = dict(fields(run("dunning", "check", "shop-a", "INV-2026-0001",
+                            db_url=db_url).stdout))
+    assert shown["objection ends"] == "2025-10-31"  # Reformationstag is no holiday in BY
+    assert shown["enforcement from"] == "2025-11-01 (§ 699 (1) 2 ZPO: after the objection period)"
+    assert shown["enforcement until"] == "2026-04-17"
 
 
 def test_check_of_a_refused_claim_shows_every_reason(db_url, gateway):
@@ -51,10 +110,10 @@ def test_check_of_a_refused_claim_shows_every_reason(db_url, gateway):
                     counter_performance_rendered=False, now=wall_now())
     result = run("dunning", "check", "shop-a", "INV-2026-0001", db_url=db_url)
     assert result.returncode == 0  # the check worked; its answer is "refused"
-    assert "    result: REFUSED" in result.stdout.splitlines()
-    reasons = [line for line in result.stdout.splitlines() if line.startswith("    reason: ")]
-    assert [r.split(":")[1].strip() for r in reasons] == ["COUNTER_PERFORMANCE_MISSING",
-                                                          "DEBTOR_ABROAD"]
+    assert ("result", "REFUSED") in fields(result.stdout)
+    reasons = [value for label, value in fields(result.stdout) if label == "reason"]
+    assert [r.split(":")[0] for r in reasons] == ["COUNTER_PERFORMANCE_MISSING",
+                                                  "DEBTOR_ABROAD"]
 
 
 def test_check_of_an_unknown_claim_is_one_line(db_url, gateway, claim):
@@ -74,7 +133,7 @@ def test_request_without_terminal_and_without_yes_is_refused(db_url, gateway, cl
 def test_request_with_yes_then_again_is_a_conflict(db_url, gateway, claim):
     result = run(*REQUEST, "--note", "zwei Mahnungen ohne Reaktion", "--yes", db_url=db_url)
     assert result.returncode == 0, result.stderr
-    assert "    result: ALLOWED" in result.stdout.splitlines()
+    assert ("result", "ALLOWED") in fields(result.stdout)
     assert result.stdout.splitlines()[-1] == (
         "court dunning requested: shop-a / INV-2026-0001 is COURT_DUNNING_REQUESTED; "
         "the lawyer hand-over is queued for the agency")
@@ -99,7 +158,8 @@ def test_refused_request_exits_1_with_the_reasons(db_url, gateway):
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith("error: court dunning refused: NO_FILE_NUMBER: ")
-    assert "    reason: NO_FILE_NUMBER: " in result.stdout
+    assert any(label == "reason" and value.startswith("NO_FILE_NUMBER: ")
+               for label, value in fields(result.stdout))
     assert counts(gateway) == before
 
 

@@ -17,7 +17,7 @@ from gateway.domain.lifecycle import ClaimState
 from gateway.domain.model import CourtDunningInstruction, MessageKind
 from gateway.service import claims as claim_service
 from gateway.service import court_dunning as uc
-from gateway.service.agency_port import AgencyCredentials
+from gateway.service.agency_port import AgencyCredentials, CourtDunningAmounts
 from tests.factories import content
 
 from .helpers import ACCOUNT, add_shop, outbox_rows
@@ -95,11 +95,20 @@ def test_submit_fail_collection_request_court_dunning_and_walk_the_court_stages(
         "Anna Schmidt", "nach erfolglosem Inkasso", now=sim_now(sim))
     assert result.allowed and stored.state is S.COURT_DUNNING_REQUESTED
 
-    # The dispatcher's HAND_OVER_TO_LAWYER, with the instruction from the outbox row.
+    # The dispatcher's HAND_OVER_TO_LAWYER, with the instruction and the amounts the
+    # application lists apart (§ 690 (1) Nr. 3 ZPO) from the outbox row.
     [hand_over] = [row for row in outbox_rows(gateway)
                    if row.kind == MessageKind.HAND_OVER_TO_LAWYER.value]
+    amounts = CourtDunningAmounts.from_payload(hand_over.payload["amounts"])
     agency.hand_over_to_lawyer(CREDS, number,
-                               CourtDunningInstruction(hand_over.payload["instruction"]))
+                               CourtDunningInstruction(hand_over.payload["instruction"]), amounts)
+    # The agency has what was reckoned on the request day: the principal, and interest from
+    # default on (no reminder: 30 days after the origin, § 286 (3) BGB is not for consumers
+    # without notice, so none here), no flat fee against a consumer.
+    assert sim.simulator.court_amounts(number) == amounts
+    assert (amounts.principal, amounts.dunning_fees, amounts.as_of) == (
+        claim.content.principal, claim.content.dunning_fees, sim_now(sim).date())
+    assert amounts.interest is None and amounts.flat_fee == 0
 
     # The agency's court stages over 200 simulated days, synced every 5 days as they come.
     walked = []
@@ -123,13 +132,34 @@ def test_submit_fail_collection_request_court_dunning_and_walk_the_court_stages(
     assert final.state is S.TITLE_OBTAINED
     assert (final.court.dunning_order_issued_on, final.court.dunning_order_served_on,
             final.court.enforcement_order_issued_on) == (issued_on, served_on, enforcement_on)
-    deadlines = uc.court_deadlines_for(final)
-    assert (deadlines.objection_period_ends_on - served_on).days == 14
+    # The deadlines count at the dunning court's seat: the court of the request (AG Coburg,
+    # Bavaria), whose Saturdays, Sundays and holidays move a period's end (§ 222 (2) ZPO).
+    _, facts = uc.claim_with_legal_facts(gateway.read_uow, "shop-a", "ORDER-4711",
+                                         sim_now(sim).date())
+    deadlines = facts.deadlines
+    assert (facts.court, deadlines.court_seat_state) == ("AG Coburg", "BY")
+    objection_end = deadlines.objection_period_end
+    assert objection_end.original == date.fromordinal(served_on.toordinal() + 14)
+    assert objection_end.moved_to == _next_bavarian_working_day(objection_end.original)
+    assert deadlines.enforcement_order_earliest_on == date.fromordinal(
+        objection_end.moved_to.toordinal() + 1)  # § 699 (1) 2 ZPO: after the period
     six_months_later = _six_months_after(served_on)
-    assert deadlines.enforcement_order_deadline == six_months_later
+    assert deadlines.enforcement_order_last_day.original == six_months_later
+    assert deadlines.enforcement_order_deadline == _next_bavarian_working_day(six_months_later)
     assert deadlines.limitation_suspension_ends_on is None  # the procedure never stalled
     # The enforcement order came after the objection period and before the MB lapsed.
     assert deadlines.objection_period_ends_on < enforcement_on <= deadlines.enforcement_order_deadline
+
+
+def _next_bavarian_working_day(day: date) -> date:
+    """The day itself or the next Monday to Friday that is no public holiday in Bavaria,
+    by the holidays package directly (not through the domain's calendar)."""
+    import holidays
+
+    bavarian = holidays.country_holidays("DE", subdiv="BY", years=range(day.year, day.year + 2))
+    while day.weekday() >= 5 or day in bavarian:
+        day = date.fromordinal(day.toordinal() + 1)
+    return day
 
 
 def _six_months_after(day: date) -> date:

@@ -75,12 +75,21 @@ def test_allowed_request_writes_state_event_outbox_and_audit_together(gateway, s
     event = events[-1]
     assert (event.what, event.actor.kind, event.actor.id) == (
         "court_dunning_requested", ActorKind.STAFF, "Anna Schmidt")
+    # The application lists principal, interest and ancillary claims apart (§ 690 (1) Nr. 3
+    # ZPO): a consumer reminded on 2026-10-20, after the due date 2026-09-15, is in default
+    # from 2026-10-21 (§ 286 (1) BGB); 31 days at 1.27 + 5 = 6.27 % on 149.90 (§ 288 (1)) is
+    # 0.80; no flat fee against a consumer (§ 288 (5)).
+    amounts = {"asOf": "2026-11-20", "principal": "149.90", "dunningFees": "5.00",
+               "flatFee": "0.00",
+               "interest": {"start": "2026-10-21", "end": "2026-11-20", "pointsOverBaseRate": "5",
+                            "rate": "6.27", "amount": "0.80"}}
     assert event.details == {"instruction": "DUNNING_THEN_LAWSUIT", "court": "AG Coburg",
-                             "catalogueNumber": 11, "courtFee": "38.00"}
+                             "catalogueNumber": 11, "courtFee": "38.00", "amounts": amounts}
 
     hand_over = outbox_rows(gateway)[-1]
     assert (hand_over.kind, hand_over.payload, hand_over.state) == (
-        "HAND_OVER_TO_LAWYER", {"instruction": "DUNNING_THEN_LAWSUIT"}, "pending")
+        "HAND_OVER_TO_LAWYER", {"instruction": "DUNNING_THEN_LAWSUIT", "amounts": amounts},
+        "pending")
 
     [audit] = audit_rows(gateway)
     assert (audit.claim_id, audit.requested_by, audit.instruction, audit.note) == (
@@ -88,8 +97,19 @@ def test_allowed_request_writes_state_event_outbox_and_audit_together(gateway, s
     assert audit.requested_at == NOW
     assert audit.preflight == {
         "allowed": True, "reasons": [], "warnings": [], "limitationEndsOn": "2029-12-31",
-        "court": "AG Coburg", "courtFee": "38.00", "catalogueNumber": 11,
-        "catalogueLabel": "Kaufvertrag", "checkedOn": "2026-11-20"}
+        "lastFilingDay": {"day": "2029-12-31"},  # a Monday: nothing to move
+        "claimAroseOn": "2026-09-15", "claimAroseFrom": "dueDate",
+        "court": "AG Coburg", "courtSeatState": "BY", "courtFee": "38.00", "catalogueNumber": 11,
+        "catalogueLabel": "Kaufvertrag", "checkedOn": "2026-11-20",
+        "defaultClaims": {
+            "flatFee": "0.00",
+            "defaultBegins": {"on": "2026-10-21", "rule": "§ 286 (1) BGB",
+                              "reason": "reminder of 2026-10-20, after the due date 2026-09-15"},
+            "interest": {"start": "2026-10-21", "end": "2026-11-20", "rule": "§ 288 (1) BGB",
+                         "pointsOverBaseRate": "5", "total": "0.80",
+                         "periods": [{"start": "2026-10-21", "end": "2026-11-20", "days": 31,
+                                      "baseRate": "1.27", "baseRateStatus": "ASSUMED",
+                                      "rate": "6.27", "amount": "0.80"}]}}}
 
 
 def test_audit_row_keeps_the_preflight_as_it_was_on_the_day(gateway, shop):

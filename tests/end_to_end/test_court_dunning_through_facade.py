@@ -25,7 +25,8 @@ from gateway.dispatch import start_in_process
 from gateway.service.shops import add_shop
 from gateway.shop_api import build_wsgi_app
 from gateway.sync.run import run_sync
-from tests.court_dunning.test_end_to_end import SEED, _six_months_after
+from tests.court_dunning.test_end_to_end import (SEED, _next_bavarian_working_day,
+                                                 _six_months_after)
 
 PASSWORD = "shop-a-password-2026"
 
@@ -124,8 +125,11 @@ def test_submit_to_enforcement_order_with_deadlines_in_get_claim(running):
     journal = {subject: details for _at, subject, details in sim.simulator.history(1001, number)}
     served_on = date.fromisoformat(journal["Mahnbescheid zugestellt"].rsplit(" ", 1)[-1])
     assert d.dunningOrderServedOn == served_on
-    assert d.objectionPeriodEndsOn == served_on + timedelta(days=14)
-    assert d.enforcementOrderDeadline == _six_months_after(served_on)
+    # The court's periods end on a working day at AG Coburg's seat (Bavaria, § 222 (2) ZPO).
+    assert d.objectionPeriodEndsOn == _next_bavarian_working_day(served_on + timedelta(days=14))
+    assert d.enforcementOrderEarliestOn == d.objectionPeriodEndsOn + timedelta(days=1)
+    assert d.enforcementOrderDeadline == _next_bavarian_working_day(_six_months_after(served_on))
+    assert d.courtSeatState == "BY" and view.dunningCourt == "AG Coburg"
     assert d.dunningOrderIssuedOn < served_on < d.enforcementOrderIssuedOn
     history = shop.GetClaimHistory(shopClaimId="ORDER-4711")
     whats = [e.what for e in history.events.event]

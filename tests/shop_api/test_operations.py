@@ -224,4 +224,13 @@ def test_get_claim_shows_deadlines_when_the_court_acted(facade):
         uow.commit()
     deadlines = client.service.GetClaim("INV-1").deadlines
     assert deadlines.dunningOrderServedOn == served
-    assert deadlines.objectionPeriodEndsOn == served + timedelta(days=14)
+    # Served + 14 days, moved off a weekend or holiday at the court's seat (AG Coburg, BY;
+    # § 222 (2) ZPO); the earliest enforcement order day follows it (§ 699 (1) 2 ZPO).
+    from tests.court_dunning.test_end_to_end import _next_bavarian_working_day
+
+    by_calendar = served + timedelta(days=14)
+    assert deadlines.objectionPeriodEndsOn == _next_bavarian_working_day(by_calendar)
+    assert (deadlines.objectionPeriodEndMoved is not None) == (
+        deadlines.objectionPeriodEndsOn != by_calendar)
+    assert deadlines.enforcementOrderEarliestOn == deadlines.objectionPeriodEndsOn + timedelta(1)
+    assert deadlines.courtSeatState == "BY"

@@ -39,8 +39,8 @@ from gateway.domain.model import AccountingSummary, Claim, CourtDunningInstructi
 from gateway.domain.money import eur
 from gateway.service.agency_port import (AgencyAmbiguous, AgencyAuthFailed, AgencyCredentials,
                                          AgencyError, AgencyRejected, AgencyStatus,
-                                         AgencyTransient, ClaimOptions, JournalEntry,
-                                         StatusChangeBatch)
+                                         AgencyTransient, ClaimOptions, CourtDunningAmounts,
+                                         JournalEntry, StatusChangeBatch)
 from mappings import mediafinanz as mapping
 from mappings.mediafinanz import contract
 from mappings.mediafinanz.contract import licence_key
@@ -174,9 +174,11 @@ class MediafinanzAgency:
             raise AgencyRejected("the agency did not book the direct payment")
 
     def hand_over_to_lawyer(self, creds: AgencyCredentials, file_number: str,
-                            instruction: CourtDunningInstruction) -> None:
+                            instruction: CourtDunningInstruction,
+                            amounts: CourtDunningAmounts) -> None:
         code = contract.LAWYER_INSTRUCTIONS[instruction]
-        if not self._call(contract.LAWYER_OPERATION, creds, _file(file_number), code):
+        if not self._call(contract.LAWYER_OPERATION, creds, _file(file_number), code,
+                          mapping.amounts_argument(amounts)):
             raise AgencyRejected("the agency did not take the lawyer hand-over")
 
     def check_credentials(self, creds: AgencyCredentials) -> None:

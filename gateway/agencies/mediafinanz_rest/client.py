@@ -25,7 +25,7 @@ from requests.adapters import HTTPAdapter
 from gateway.domain.model import AccountingSummary, Claim, CourtDunningInstruction
 from gateway.service.agency_port import (AgencyAmbiguous, AgencyAuthFailed, AgencyCredentials,
                                          AgencyError, AgencyRejected, AgencyStatus,
-                                         StatusChangeBatch)
+                                         CourtDunningAmounts, StatusChangeBatch)
 from mappings import mediafinanz_rest as mapping
 from mappings.mediafinanz_rest import contract, jsonwire
 
@@ -120,9 +120,10 @@ class MediafinanzRestAgency:
                    body=_body(lambda: mapping.payment_body(paid_on, amount)))
 
     def hand_over_to_lawyer(self, creds: AgencyCredentials, file_number: str,
-                            instruction: CourtDunningInstruction) -> None:
+                            instruction: CourtDunningInstruction,
+                            amounts: CourtDunningAmounts) -> None:
         self._call("claim_lawyer", creds, _file_number(file_number),
-                   body=_body(lambda: mapping.lawyer_body(instruction)))
+                   body=_body(lambda: mapping.lawyer_body(instruction, amounts)))
 
     def check_credentials(self, creds: AgencyCredentials) -> None:
         """GET .../account/: a cheap call that only needs valid credentials."""

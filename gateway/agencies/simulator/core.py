@@ -25,6 +25,7 @@ from typing import Callable, Iterable, Mapping
 from gateway.domain.countries import ISO_COUNTRIES
 from gateway.domain.model import ClaimContent, DebtorKind
 from gateway.domain.money import CENT, ZERO
+from gateway.service.agency_port import CourtDunningAmounts
 from mappings.mediafinanz import codes as status_codes
 from mappings.mediafinanz.contract import (FAULT_AUTH, FAULT_NOT_ALLOWED, FAULT_UNKNOWN_FILE,
                                           FILE_NUMBER_DIGITS, licence_key)
@@ -102,6 +103,8 @@ class SimClaim:
     journal: list[tuple[datetime, str, str | None]] = field(default_factory=list)
     generation: int = 0  # bumped when the planned future is thrown away
     instruction: int | None = None
+    # What the lawyer hand-over listed apart (principal, interest, fees), as received.
+    court_amounts: CourtDunningAmounts | None = None
     status_at: datetime | None = None  # when the current code was set
 
     @property
@@ -158,6 +161,21 @@ def _collection_plan(rng: random.Random) -> list[Step]:
     else:
         steps += [Step(rng.randint(10, 60), 10214)]
     return steps
+
+
+def _check_court_amounts(c: SimClaim, amounts: CourtDunningAmounts) -> None:
+    """An agency's check of the lawyer hand-over's amounts against its file."""
+    problems = []
+    if amounts.principal != c.content.principal:
+        problems.append("Hauptforderung weicht von der Akte ab")
+    if min(amounts.dunning_fees, amounts.flat_fee) < ZERO:
+        problems.append("Nebenforderungen dürfen nicht negativ sein")
+    interest = amounts.interest
+    if interest is not None and (interest.amount < ZERO or interest.end < interest.start
+                                 or interest.start <= c.content.date_of_origin):
+        problems.append("Zinsen: Zeitraum oder Betrag ungültig")
+    if problems:
+        raise SimError(FAULT_NOT_ALLOWED, "; ".join(problems))
 
 
 def _court_plan(rng: random.Random, instruction: int) -> list[Step]:
@@ -404,15 +422,21 @@ class AgencySimulator:
             else:
                 self._set_code(c, 10218, details, now)
 
-    def instruct_lawyer(self, client_id: int, file_number: str, instruction: int) -> None:
+    def instruct_lawyer(self, client_id: int, file_number: str, instruction: int,
+                        amounts: CourtDunningAmounts | None = None) -> None:
+        """amounts: what the application is to list apart; the agency checks them against
+        its file (the principal it holds, nothing negative, interest not before the claim)."""
         with self._lock:
             self._advance()
             c = self._claim(client_id, file_number)
             if c.final or c.in_court:
                 raise SimError(FAULT_NOT_ALLOWED,
                                "Übergabe an den Anwalt in diesem Status nicht möglich")
+            if amounts is not None:
+                _check_court_amounts(c, amounts)
             c.generation += 1
             c.instruction = instruction
+            c.court_amounts = amounts
             rng = random.Random(f"{self.seed}:{file_number}:court")
             self._plan(c, _court_plan(rng, instruction), self.clock.now())
             self._advance()
@@ -438,6 +462,12 @@ class AgencySimulator:
         with self._lock:
             self.clock.advance(days)
             self._advance()
+
+    def court_amounts(self, file_number: str) -> CourtDunningAmounts | None:
+        """What the lawyer hand-over of the claim listed apart (None: not handed over, or
+        without amounts)."""
+        with self._lock:
+            return self._claims[file_number].court_amounts
 
     def claims(self) -> dict[str, str]:
         """invoice (or REST reference) -> file number (of all clients; the client id is not

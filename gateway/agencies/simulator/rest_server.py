@@ -160,8 +160,8 @@ class RestSimulatorApp(SimulatorFront):
                 raise _Refusal(422, "Zahlbetrag muss größer als 0 sein")
             action = partial(sim.direct_payment, cid, number, paid_on, amount)
         elif operation == "claim_lawyer":
-            action = partial(sim.instruct_lawyer, cid, number,
-                             _parse(mapping.parse_lawyer, data))
+            instruction, amounts = _parse(mapping.parse_lawyer, data)
+            action = partial(sim.instruct_lawyer, cid, number, instruction, amounts)
         elif operation == "claim_close":
             action = partial(sim.close, cid, number)
         elif operation == "claim_accounting":

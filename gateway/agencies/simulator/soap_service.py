@@ -14,6 +14,7 @@ from spyne.protocol.soap import Soap11
 
 from mappings.mediafinanz import contract
 from mappings.mediafinanz.claims import parse_new_claim
+from mappings.mediafinanz.court import parse_amounts
 
 from . import soap_types as t
 from .core import AgencySimulator, SimError
@@ -47,6 +48,15 @@ def _as_dict(obj: Any) -> dict[str, Any]:
     if obj is None:
         return {}
     return {name: getattr(obj, name, None) for name in type(obj)._type_info}
+
+
+def _amounts_dict(amounts: Any) -> dict[str, Any] | None:
+    if amounts is None:
+        return None
+    argument = _as_dict(amounts)
+    if argument.get("interest") is not None:
+        argument["interest"] = _as_dict(argument["interest"])
+    return argument
 
 
 def _call(fn, *args):
@@ -110,9 +120,16 @@ class MediafinanzEncashment(ServiceBase):
         return True
 
     @rpc(t.Auth, t.ClaimIdentifier, Integer(min_occurs=1, nillable=False, ge=1, le=3),
-         _returns=Boolean)
-    def instructLawyer(ctx, auth, claim, instruction):  # contract.LAWYER_OPERATION
-        _call(_sim(ctx).instruct_lawyer, _client(ctx, auth), claim.fileNumber, instruction)
+         t.CourtDunningAmounts.customize(min_occurs=0, nillable=False), _returns=Boolean)
+    def instructLawyer(ctx, auth, claim, instruction, amounts):  # contract.LAWYER_OPERATION
+        client = _client(ctx, auth)
+        try:
+            parsed = parse_amounts(_amounts_dict(amounts))
+        except (KeyError, ValueError, TypeError) as exc:
+            raise Fault(faultcode=contract.FAULT_NOT_ALLOWED,
+                        faultstring=f"Ungültige Forderungsaufstellung: {type(exc).__name__}") \
+                from None
+        _call(_sim(ctx).instruct_lawyer, client, claim.fileNumber, instruction, parsed)
         return True
 
     @rpc(t.Auth, _returns=t.PayoutList)

@@ -155,3 +155,28 @@ class PayoutList(Model):
     _type_info = [
         ("payout", PayoutEntry.customize(min_occurs=0, max_occurs="unbounded", nillable=False)),
     ]
+
+
+# The lawyer hand-over's amounts (ASSUMED, see mappings/mediafinanz/README.md): what the court
+# dunning application lists apart (§ 690 (1) Nr. 3 ZPO), reckoned up to calculationDate.
+_Rate = Decimal(fraction_digits=4, total_digits=7)
+
+
+class InterestAmount(Model):
+    _type_info = [
+        ("startDate", _req(Date)),
+        ("endDate", _req(Date)),
+        ("pointsAboveBaseRate", _req(_Rate)),
+        ("rate", _req(_Rate)),
+        ("amount", _req(_Money)),
+    ]
+
+
+class CourtDunningAmounts(Model):
+    _type_info = [
+        ("calculationDate", _req(Date)),
+        ("originalValue", _req(_Money)),
+        ("overdueFees", _opt(_Money)),
+        ("flatFee", _opt(_Money)),
+        ("interest", InterestAmount.customize(min_occurs=0, nillable=False)),
+    ]
